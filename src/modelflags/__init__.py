@@ -1,0 +1,26 @@
+"""modelflags: A/B test AI model routes with feature flags declared in YAML.
+
+Flags are evaluated through the standard OpenFeature client with
+:class:`ModelFlagsProvider`, or directly with :func:`load_flags` for hot loops.
+"""
+
+from modelflags.engine.flagset import FlagSet
+from modelflags.engine.resolution import ErrorCode, Reason, Resolution
+from modelflags.errors import FlagFileError, Issue, ModelFlagsError, SourceError
+from modelflags.provider import ModelFlagsProvider
+from modelflags.store import load_flags
+
+__all__ = [
+    "ErrorCode",
+    "FlagFileError",
+    "FlagSet",
+    "Issue",
+    "ModelFlagsError",
+    "ModelFlagsProvider",
+    "Reason",
+    "Resolution",
+    "SourceError",
+    "load_flags",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,160 @@
+"""Flags compiled for evaluation: conditions as closures, splits as precomputed arms.
+
+Compilation runs once per load on a validated :class:`~modelflags.schema.FlagFile`; the
+result is immutable and shared by every thread that evaluates.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from modelflags.engine.bucketing import Split
+from modelflags.engine.conditions import Predicate, compile_condition
+from modelflags.schema.conditions import referenced_attributes, referenced_segments
+from modelflags.schema.models import Flag, FlagFile
+from modelflags.schema.semantics import json_kind
+
+__all__ = ["CompiledFlag", "CompiledRule", "compile_flags", "compile_segments"]
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """One rule: its label (name or position), test, and what it serves."""
+
+    label: str
+    matches: Predicate
+    serve: str | None
+    split: Split | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFlag:
+    """Everything evaluation needs about one flag, precomputed."""
+
+    key: str
+    enabled: bool
+    default: str
+    kind: str
+    values: Mapping[str, Any]
+    fresh: Mapping[str, Callable[[], Any]]
+    unit_key: str | None
+    needs_unit: bool
+    salt: str
+    excluded: Predicate | None
+    exclusion_serve: str
+    rules: tuple[CompiledRule, ...]
+    eligible: Predicate | None
+    start: float | None
+    end: float | None
+    coverage: float
+    split: Split | None
+    reads_targeting_key: bool
+    metadata: dict[str, Scalar]
+    source: Flag
+
+    @property
+    def has_schedule(self) -> bool:
+        """Whether evaluation needs the current time."""
+        return self.start is not None or self.end is not None
+
+
+def compile_segments(segments: Mapping[str, Any]) -> dict[str, Predicate]:
+    """Compile named segments, each after the segments it uses (cycles are load errors)."""
+    compiled: dict[str, Predicate] = {}
+
+    def build(name: str) -> Predicate:
+        if name not in compiled:
+            for ref, _ in referenced_segments(segments[name]):
+                build(ref)
+            compiled[name] = compile_condition(segments[name], compiled)
+        return compiled[name]
+
+    for name in segments:
+        build(name)
+    return compiled
+
+
+def compile_flags(config: FlagFile, version: str) -> dict[str, CompiledFlag]:
+    """Compile every flag of a validated config; ``version`` goes into flag metadata."""
+    segments = compile_segments(config.segments)
+    return {key: _compile_flag(key, flag, segments, version) for key, flag in config.flags.items()}
+
+
+def _compile_flag(
+    key: str, flag: Flag, segments: Mapping[str, Predicate], version: str
+) -> CompiledFlag:
+    salt = flag.assignment.salt if flag.assignment.salt is not None else key
+    conditions: list[Any] = [rule.when for rule in flag.rules]
+    rules = tuple(
+        CompiledRule(
+            label=rule.name or f"rules[{i}]",
+            matches=compile_condition(rule.when, segments),
+            serve=rule.serve,
+            split=Split(salt, rule.split) if rule.split else None,
+        )
+        for i, rule in enumerate(flag.rules)
+    )
+    eligible: Predicate | None = None
+    if isinstance(flag.eligible, str):
+        eligible = segments[flag.eligible]
+    elif flag.eligible is not None:
+        eligible = compile_condition(flag.eligible, segments)
+        conditions.append(flag.eligible)
+    excluded: Predicate | None = None
+    if flag.exclusions is not None:
+        excluded = compile_condition(
+            {"$or": [{"$segment": name} for name in flag.exclusions.segments]}, segments
+        )
+    split = Split(salt, flag.split) if flag.split else None
+    schedule = flag.schedule
+    unit_name = flag.assignment.unit or flag.assignment.key or "targetingKey"
+    metadata: dict[str, Scalar] = {**flag.metadata, "assignmentUnit": unit_name}
+    metadata["configVersion"] = version
+    if flag.experiment is not None:
+        metadata["experimentKey"] = flag.experiment.key
+    return CompiledFlag(
+        key=key,
+        enabled=flag.state == "on",
+        default=flag.default,
+        kind=json_kind(next(iter(flag.variations.values()))),
+        values=flag.variations,
+        fresh={name: _fresh_copier(value) for name, value in flag.variations.items()},
+        unit_key=flag.assignment.key,
+        needs_unit=split is not None or flag.coverage < 100 or any(r.split for r in rules),
+        salt=salt,
+        excluded=excluded,
+        exclusion_serve=(flag.exclusions.serve if flag.exclusions else None) or flag.default,
+        rules=rules,
+        eligible=eligible,
+        start=schedule.start.timestamp() if schedule and schedule.start else None,
+        end=schedule.end.timestamp() if schedule and schedule.end else None,
+        coverage=flag.coverage,
+        split=split,
+        reads_targeting_key=any(
+            "targetingKey" in referenced_attributes(condition) for condition in conditions
+        ),
+        metadata=metadata,
+        source=flag,
+    )
+
+
+def _fresh_copier(value: Any) -> Callable[[], Any]:
+    """A function returning a copy of ``value`` that callers may mutate.
+
+    Scalars are immutable and returned as they are; flat objects and lists get the cheap
+    shallow copy (which is a full copy for them); nested values get a deep copy.
+    """
+    if isinstance(value, dict):
+        if all(isinstance(item, Scalar | None) for item in value.values()):
+            return value.copy
+    elif isinstance(value, list):
+        if all(isinstance(item, Scalar | None) for item in value):
+            return value.copy
+    else:
+        return lambda: value
+    return lambda: copy.deepcopy(value)

@@ -1,0 +1,66 @@
+"""Version strings made comparable as plain strings, the way GrowthBook's ``$v…`` operators do.
+
+``padded_version("1.10.0") > padded_version("1.9.0")`` although ``"1.10.0" < "1.9.0"``:
+numeric parts are left-padded with spaces, so string order is version order. This is
+GrowthBook's ``paddedVersionString`` algorithm, reproduced exactly so that a condition means
+the same here as in every GrowthBook SDK:
+
+1. A number becomes its JavaScript string form (a date, its ISO 8601 form); anything else
+   that is not a non-empty string (null, booleans, lists) becomes ``"0"``.
+2. A leading ``v`` and any ``+build`` suffix are removed.
+3. The rest is split on ``.`` and ``-``: ``"1.2.3-rc.1"`` gives ``1, 2, 3, rc, 1``.
+4. Exactly three parts (a release without pre-release tag) get a ``~`` part appended; ``~``
+   sorts after letters and digits, so ``1.0.0`` > ``1.0.0-beta`` > ``1.0.0-alpha``.
+5. Parts made only of ASCII digits are right-aligned to five characters; all parts are joined
+   with ``-``.
+
+Consequences worth knowing (all GrowthBook's): comparison is case-sensitive (``1.0.0-ALPHA``
+sorts before ``1.0.0-alpha``); ``1-2-3`` equals ``1.2.3``; numeric parts longer than five
+digits compare as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+__all__ = ["js_number_text", "padded_version"]
+
+# JavaScript's "." stops at these line terminators, and its "$" (without the m flag) only
+# matches at the very end; Python's "$" would also match before a final newline.
+_STRIP = re.compile(r"^v|\+[^\n\r\u2028\u2029]*\Z")
+_SPLIT = re.compile(r"[-.]")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def padded_version(value: object) -> str:
+    """The padded form of ``value``; compare two of them with ``<``, ``==`` and so on.
+
+    >>> padded_version("v1.2.3+build7")
+    '    1-    2-    3-~'
+    >>> padded_version("1.0.0-beta") < padded_version("1.0.0")
+    True
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = js_number_text(value)
+    elif isinstance(value, date):
+        value = value.isoformat()
+    if not value or not isinstance(value, str):
+        value = "0"
+    parts = _SPLIT.split(_STRIP.sub("", value))
+    if len(parts) == 3:
+        parts.append("~")
+    return "-".join(part.rjust(5) if _DIGITS.fullmatch(part) else part for part in parts)
+
+
+def js_number_text(number: float) -> str:
+    """A number as JavaScript's ``String(n)`` writes it for everyday values (``2.0`` → ``"2"``)."""
+    if isinstance(number, float):
+        if math.isnan(number):
+            return "NaN"
+        if math.isinf(number):
+            return "Infinity" if number > 0 else "-Infinity"
+        if number.is_integer() and abs(number) < 1e21:
+            return str(int(number))
+    return repr(number)

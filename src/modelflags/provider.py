@@ -1,0 +1,233 @@
+"""The OpenFeature provider: modelflags' flags behind the standard OpenFeature client.
+
+This is the only module that imports ``openfeature``. It adapts the engine's resolutions to
+``FlagResolutionDetails``, turns reloads into provider events (DESIGN section 3), and hands
+``track()`` calls to the evidence recorder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+from openfeature.evaluation_context import EvaluationContext
+from openfeature.event import ProviderEventDetails
+from openfeature.exception import ErrorCode
+from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType, Reason
+from openfeature.hook import Hook
+from openfeature.provider import AbstractProvider, Metadata
+from openfeature.track import TrackingEventDetails
+
+from modelflags.engine.compiled import CompiledFlag
+from modelflags.engine.evaluation import decide, error_message
+from modelflags.engine.flagset import FlagSet
+from modelflags.engine.resolution import with_unit
+from modelflags.loader.sources import Source
+from modelflags.store import FlagStore, Reload
+
+__all__ = ["ModelFlagsProvider"]
+
+log = structlog.get_logger("modelflags")
+
+_METADATA = Metadata(name="modelflags")
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _is_str(value: Any) -> bool:
+    return type(value) is str
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is float or type(value) is int
+
+
+def _is_object(value: Any) -> bool:
+    return type(value) is dict or type(value) is list
+
+
+class ModelFlagsProvider(AbstractProvider):
+    """An OpenFeature provider serving flags from YAML files, a directory or a URL.
+
+    >>> from openfeature import api
+    >>> api.set_provider_and_wait(ModelFlagsProvider("flags/"))        # doctest: +SKIP
+
+    ``poll_interval`` (seconds) sets how often the source is checked for edits: by default
+    0.25 s for files and directories, 15 s for URLs; 0 turns watching off. ``evidence``
+    receives ``track()`` calls as outcome events. ``clock`` (epoch seconds) is read for
+    flags with a schedule.
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | Source,
+        *,
+        evidence: Any = None,
+        poll_interval: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.evidence = evidence
+        self._store = FlagStore(source, poll_interval=poll_interval, clock=clock)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def initialize(self, evaluation_context: EvaluationContext) -> None:
+        """Load the source (raising the located error if it is invalid), then watch it."""
+        self._store.load()
+        self._store.start(self._on_reload)
+
+    def shutdown(self) -> None:
+        """Stop watching; flush and close the evidence recorder, if any."""
+        self._store.stop()
+        close = getattr(self.evidence, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as error:
+                log.error("closing evidence failed", error=repr(error))
+
+    def get_metadata(self) -> Metadata:
+        return _METADATA
+
+    def get_provider_hooks(self) -> list[Hook]:
+        return []
+
+    @property
+    def flags(self) -> FlagSet | None:
+        """The flag set being served (None before initialization)."""
+        return self._store.flags
+
+    def reload(self) -> Reload:
+        """Check the source now instead of waiting for the next poll; emits the same events."""
+        result = self._store.reload()
+        if result.changed or result.error:
+            self._on_reload(result)
+        return result
+
+    def _on_reload(self, result: Reload) -> None:
+        if result.error is not None:
+            self.emit_provider_stale(ProviderEventDetails(message=str(result.error)))
+            return
+        self.emit_provider_ready(ProviderEventDetails(message="flag source is valid"))
+        if result.changed:
+            self.emit_provider_configuration_changed(
+                ProviderEventDetails(flags_changed=list(result.changed))
+            )
+
+    # -- resolvers -------------------------------------------------------------------------
+
+    def resolve_boolean_details(
+        self, flag_key: str, default_value: bool, evaluation_context: EvaluationContext | None = None
+    ) -> FlagResolutionDetails[bool]:
+        return self._resolve(flag_key, default_value, evaluation_context, _is_bool, "boolean")
+
+    def resolve_string_details(
+        self, flag_key: str, default_value: str, evaluation_context: EvaluationContext | None = None
+    ) -> FlagResolutionDetails[str]:
+        return self._resolve(flag_key, default_value, evaluation_context, _is_str, "string")
+
+    def resolve_integer_details(
+        self, flag_key: str, default_value: int, evaluation_context: EvaluationContext | None = None
+    ) -> FlagResolutionDetails[int]:
+        return self._resolve(flag_key, default_value, evaluation_context, _is_int, "integer")
+
+    def resolve_float_details(
+        self,
+        flag_key: str,
+        default_value: float,
+        evaluation_context: EvaluationContext | None = None,
+    ) -> FlagResolutionDetails[float]:
+        details = self._resolve(flag_key, default_value, evaluation_context, _is_number, "number")
+        if type(details.value) is int:  # integral YAML numbers served to a float flag
+            details.value = float(details.value)
+        return details
+
+    def resolve_object_details(
+        self,
+        flag_key: str,
+        default_value: Sequence[FlagValueType] | Mapping[str, FlagValueType],
+        evaluation_context: EvaluationContext | None = None,
+    ) -> FlagResolutionDetails[Sequence[FlagValueType] | Mapping[str, FlagValueType]]:
+        return self._resolve(flag_key, default_value, evaluation_context, _is_object, "object")
+
+    def _resolve(
+        self,
+        flag_key: str,
+        default_value: Any,
+        context: EvaluationContext | None,
+        accepts: Callable[[Any], bool],
+        wanted: str,
+    ) -> FlagResolutionDetails[Any]:
+        flags = self._store.flags
+        flag = flags.flags.get(flag_key) if flags is not None else None
+        if flag is None or flags is None:
+            return _error(default_value, ErrorCode.FLAG_NOT_FOUND, f"flag '{flag_key}' is not defined")
+        try:
+            if context is None:
+                attributes, targeting_key = _EMPTY, None
+            else:
+                attributes, targeting_key = context.attributes, context.targeting_key
+                if flag.reads_targeting_key:
+                    attributes = {**attributes, "targetingKey": targeting_key}
+            now = flags.clock() if flag.has_schedule else None
+            variant, reason, rule, unit, error = decide(flag, attributes, targeting_key, now)
+            value = flag.values[variant]
+            if not accepts(value):
+                return _error(default_value, ErrorCode.TYPE_MISMATCH, _mismatch(flag, wanted))
+            if error is not None:
+                return _error(
+                    default_value, ErrorCode(error), error_message(error, flag),
+                    with_unit(flag.metadata, rule, unit),
+                )  # fmt: skip
+            return FlagResolutionDetails(
+                flag.fresh[variant](), None, None, reason, variant,
+                with_unit(flag.metadata, rule, unit),
+            )  # fmt: skip
+        except Exception as exc:  # evaluation never raises into the application
+            return _error(default_value, ErrorCode.GENERAL, f"evaluation failed: {exc!r}")
+
+    # -- tracking --------------------------------------------------------------------------
+
+    def track(
+        self,
+        tracking_event_name: str,
+        evaluation_context: EvaluationContext | None = None,
+        tracking_event_details: TrackingEventDetails | None = None,
+    ) -> None:
+        """Record an outcome event through the configured evidence (never raises)."""
+        handler = getattr(self.evidence, "track", None)
+        if not callable(handler):
+            return
+        try:
+            handler(self, tracking_event_name, evaluation_context, tracking_event_details)
+        except Exception as error:
+            log.error("track failed", event=tracking_event_name, error=repr(error))
+
+
+def _error(
+    default_value: Any,
+    code: ErrorCode,
+    message: str | None,
+    metadata: Mapping[str, str | int | float | bool] | None = None,
+) -> FlagResolutionDetails[Any]:
+    return FlagResolutionDetails(
+        value=default_value,
+        error_code=code,
+        error_message=message,
+        reason=Reason.ERROR,
+        flag_metadata=metadata or {},
+    )
+
+
+def _mismatch(flag: CompiledFlag, wanted: str) -> str:
+    return f"flag '{flag.key}' has {flag.kind} variations; it was asked for as {wanted}"

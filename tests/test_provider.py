@@ -1,0 +1,204 @@
+"""The provider through the real OpenFeature client: values, reasons, errors, metadata."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from openfeature import api
+from openfeature.evaluation_context import EvaluationContext
+from openfeature.exception import ErrorCode
+from openfeature.flag_evaluation import Reason
+from openfeature.provider import ProviderStatus
+
+from modelflags import FlagFileError, ModelFlagsProvider
+
+ROUTE = "support_answer_model_route"
+DEFAULT = {"modelRoute": "caller_default"}
+
+
+def paid_chat(conversation: str, **extra: object) -> EvaluationContext:
+    attributes = {"conversationId": conversation, "plan": "pro", "channel": "chat", **extra}
+    return EvaluationContext(attributes=attributes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(repo_flags: Path):  # type: ignore[no-untyped-def]
+    api.set_provider_and_wait(ModelFlagsProvider(repo_flags, poll_interval=0))
+    return api.get_client()
+
+
+def test_provider_is_ready_after_set_provider_and_wait(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get_provider_status() == ProviderStatus.READY
+
+
+def test_split_serves_a_declared_variation_with_its_route(client) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_object_details(ROUTE, DEFAULT, paid_chat("conv-1"))
+    assert details.reason == Reason.SPLIT
+    assert details.variant in {"control", "candidate"}
+    assert details.value["modelRoute"] in {"support_model_a", "support_model_b"}
+    assert details.error_code is None
+
+
+def test_split_shares_follow_the_declared_weights(client) -> None:  # type: ignore[no-untyped-def]
+    variants = [
+        client.get_object_details(ROUTE, DEFAULT, paid_chat(f"conv-{i}")).variant
+        for i in range(4000)
+    ]
+    share = variants.count("candidate") / len(variants)
+    assert 0.085 < share < 0.115  # 10% declared; 4000 units: sd ~0.0047
+
+
+def test_a_unit_keeps_its_arm(client) -> None:  # type: ignore[no-untyped-def]
+    first = [client.get_object_details(ROUTE, DEFAULT, paid_chat(f"c{i}")).variant for i in range(200)]
+    again = [client.get_object_details(ROUTE, DEFAULT, paid_chat(f"c{i}")).variant for i in range(200)]
+    assert first == again
+
+
+def test_flag_metadata_carries_the_join_keys(client) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_object_details(ROUTE, DEFAULT, paid_chat("conv-9"))
+    meta = details.flag_metadata
+    assert meta["experimentKey"] == "support-route-2026-11"
+    assert meta["assignmentUnit"] == "conversation"
+    assert meta["unitId"] == "conv-9"
+    assert meta["rule"] == "split"
+    assert meta["ticket"] == "AI-123"
+    assert isinstance(meta["configVersion"], str) and len(meta["configVersion"]) == 12
+    assert all(isinstance(v, str | int | float | bool) for v in meta.values())
+
+
+def test_excluded_segment_gets_the_exclusion_variation(client) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_object_details(ROUTE, DEFAULT, paid_chat("c1", accountId="acct_42"))
+    assert (details.variant, details.reason) == ("fallback", Reason.TARGETING_MATCH)
+    assert details.flag_metadata["rule"] == "exclusions"
+    assert details.value["retrievalProfile"] == "safe_fallback"
+
+
+def test_first_matching_rule_serves_its_variation(client) -> None:  # type: ignore[no-untyped-def]
+    ctx = paid_chat("c1", email="dev@example.com")
+    details = client.get_object_details(ROUTE, DEFAULT, ctx)
+    assert (details.variant, details.reason) == ("candidate", Reason.TARGETING_MATCH)
+    assert details.flag_metadata["rule"] == "internal_traffic"
+
+
+def test_ineligible_unit_gets_the_default_variation(client) -> None:  # type: ignore[no-untyped-def]
+    ctx = EvaluationContext(attributes={"conversationId": "c1", "plan": "free", "channel": "chat"})
+    details = client.get_object_details(ROUTE, DEFAULT, ctx)
+    assert (details.variant, details.reason) == ("control", Reason.DEFAULT)
+    assert details.flag_metadata["rule"] == "not-eligible"
+
+
+def test_missing_unit_id_is_an_error_with_the_callers_default(client) -> None:  # type: ignore[no-untyped-def]
+    ctx = EvaluationContext(targeting_key="ignored", attributes={"plan": "pro", "channel": "chat"})
+    details = client.get_object_details(ROUTE, DEFAULT, ctx)
+    assert details.error_code == ErrorCode.TARGETING_KEY_MISSING
+    assert details.reason == Reason.ERROR
+    assert details.value == DEFAULT
+    assert "conversationId" in (details.error_message or "")
+
+
+@pytest.mark.parametrize("bad", [["c1"], {"id": "c1"}, 1.5, True])
+def test_unit_id_of_the_wrong_type_is_invalid_context(client, bad: object) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_object_details(ROUTE, DEFAULT, paid_chat(bad))  # type: ignore[arg-type]
+    assert details.error_code == ErrorCode.INVALID_CONTEXT
+    assert details.value == DEFAULT
+
+
+def test_integer_unit_id_lands_where_its_decimal_string_does(client) -> None:  # type: ignore[no-untyped-def]
+    for n in range(300):
+        as_int = client.get_object_details(ROUTE, DEFAULT, paid_chat(n))  # type: ignore[arg-type]
+        as_str = client.get_object_details(ROUTE, DEFAULT, paid_chat(str(n)))
+        assert (as_int.variant, as_int.flag_metadata["unitId"]) == (as_str.variant, str(n))
+
+
+def test_disabled_flag_serves_its_default_with_reason_disabled(client) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_float_details("answer_temperature", 1.0, EvaluationContext("u1"))
+    assert (details.value, details.variant, details.reason) == (0.2, "cool", Reason.DISABLED)
+
+
+def test_unknown_flag_is_flag_not_found(client) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_string_details("no_such_flag", "fallback", EvaluationContext("u1"))
+    assert details.error_code == ErrorCode.FLAG_NOT_FOUND
+    assert details.value == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("method", "default"),
+    [("get_boolean_details", False), ("get_string_details", "x"), ("get_integer_details", 3),
+     ("get_float_details", 0.5)],
+)  # fmt: skip
+def test_wrong_type_is_type_mismatch_with_the_callers_default(client, method: str, default: object) -> None:  # type: ignore[no-untyped-def]
+    details = getattr(client, method)(ROUTE, default, paid_chat("c1"))
+    assert details.error_code == ErrorCode.TYPE_MISMATCH
+    assert details.value == default
+
+
+def test_all_five_typed_resolvers_serve_their_type(client) -> None:  # type: ignore[no-untyped-def]
+    user = EvaluationContext("user-1", {"plan": "enterprise", "accountId": "acct_3"})
+    assert client.get_boolean_details("summarizer_streaming", False, user).value in {True, False}
+    assert client.get_string_value("summarizer_model", "x", user) == "summarizer_large_v1"
+    assert client.get_integer_value("reranker_top_k", 0, user) in {8, 12}
+    assert isinstance(client.get_float_value("answer_temperature", 1.0, user), float)
+    assert isinstance(client.get_object_value(ROUTE, DEFAULT, paid_chat("c1")), dict)
+
+
+def test_object_values_are_fresh_copies(client) -> None:  # type: ignore[no-untyped-def]
+    ctx = paid_chat("c1", accountId="acct_42")
+    first = client.get_object_value(ROUTE, DEFAULT, ctx)
+    first["modelRoute"] = "mutated"
+    assert client.get_object_value(ROUTE, DEFAULT, ctx)["modelRoute"] == "support_model_a"
+
+
+def test_get_metadata_returns_one_shared_object() -> None:
+    provider = ModelFlagsProvider("flags/", poll_interval=0)
+    assert provider.get_metadata() is provider.get_metadata()
+    assert provider.get_metadata().name == "modelflags"
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"conversationId": "x" * 1_000_000, "plan": "pro", "channel": "chat"},
+        {"conversationId": "c1", "plan": None, "channel": ["chat"], "email": 42},
+        {"conversationId": "c1", "plan": {"nested": {"deep": [1, {"x": None}]}}, "email": b"x"},
+        {"conversationId": "ünïcødé-☃", "accountId": 17, "plan": "pro", "channel": "chat"},
+    ],
+)
+def test_odd_contexts_never_raise(client, attributes: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_object_details(ROUTE, DEFAULT, EvaluationContext(attributes=attributes))  # type: ignore[arg-type]
+    assert details.error_code is None
+    assert details.variant in {"control", "candidate", "fallback"}
+
+
+def test_no_context_at_all_is_reported_not_raised(client) -> None:  # type: ignore[no-untyped-def]
+    details = client.get_object_details(ROUTE, DEFAULT)
+    assert details.error_code == ErrorCode.TARGETING_KEY_MISSING
+
+
+def test_invalid_source_fails_initialization_with_the_located_error(tmp_path: Path) -> None:
+    bad = tmp_path / "flags.yaml"
+    bad.write_text("version: 1\nflags:\n  f:\n    default: a\n    variations: {b: 1}\n")
+    with pytest.raises(FlagFileError) as caught:
+        api.set_provider_and_wait(ModelFlagsProvider(bad, poll_interval=0))
+    assert f"{bad}:4:14: [unknown-variation]" in str(caught.value)
+    assert api.get_client().get_provider_status() == ProviderStatus.ERROR
+
+
+def test_concurrent_evaluations_agree_with_serial_ones(client) -> None:  # type: ignore[no-untyped-def]
+    contexts = [paid_chat(f"conv-{i}") for i in range(500)]
+    expected = [client.get_object_details(ROUTE, DEFAULT, c).variant for c in contexts]
+    mismatches: list[int] = []
+
+    def work() -> None:
+        for _ in range(4):
+            for i, ctx in enumerate(contexts):
+                if client.get_object_details(ROUTE, DEFAULT, ctx).variant != expected[i]:
+                    mismatches.append(i)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert mismatches == []
