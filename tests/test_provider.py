@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from openfeature import api
+from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import Reason
@@ -24,16 +25,16 @@ def paid_chat(conversation: str, **extra: object) -> EvaluationContext:
 
 
 @pytest.fixture
-def client(repo_flags: Path):  # type: ignore[no-untyped-def]
+def client(repo_flags: Path) -> OpenFeatureClient:
     api.set_provider_and_wait(ModelFlagsProvider(repo_flags, poll_interval=0))
     return api.get_client()
 
 
-def test_provider_is_ready_after_set_provider_and_wait(client) -> None:  # type: ignore[no-untyped-def]
+def test_provider_is_ready_after_set_provider_and_wait(client: OpenFeatureClient) -> None:
     assert client.get_provider_status() == ProviderStatus.READY
 
 
-def test_split_serves_a_declared_variation_with_its_route(client) -> None:  # type: ignore[no-untyped-def]
+def test_split_serves_a_declared_variation_with_its_route(client: OpenFeatureClient) -> None:
     details = client.get_object_details(ROUTE, DEFAULT, paid_chat("conv-1"))
     assert details.reason == Reason.SPLIT
     assert details.variant in {"control", "candidate"}
@@ -41,7 +42,7 @@ def test_split_serves_a_declared_variation_with_its_route(client) -> None:  # ty
     assert details.error_code is None
 
 
-def test_split_shares_follow_the_declared_weights(client) -> None:  # type: ignore[no-untyped-def]
+def test_split_shares_follow_the_declared_weights(client: OpenFeatureClient) -> None:
     variants = [
         client.get_object_details(ROUTE, DEFAULT, paid_chat(f"conv-{i}")).variant
         for i in range(4000)
@@ -50,13 +51,15 @@ def test_split_shares_follow_the_declared_weights(client) -> None:  # type: igno
     assert 0.085 < share < 0.115  # 10% declared; 4000 units: sd ~0.0047
 
 
-def test_a_unit_keeps_its_arm(client) -> None:  # type: ignore[no-untyped-def]
-    first = [client.get_object_details(ROUTE, DEFAULT, paid_chat(f"c{i}")).variant for i in range(200)]
-    again = [client.get_object_details(ROUTE, DEFAULT, paid_chat(f"c{i}")).variant for i in range(200)]
-    assert first == again
+def test_a_unit_keeps_its_arm(client: OpenFeatureClient) -> None:
+    def arms() -> list[str | None]:
+        return [client.get_object_details(ROUTE, DEFAULT, paid_chat(f"c{i}")).variant
+                for i in range(200)]  # fmt: skip
+
+    assert arms() == arms()
 
 
-def test_flag_metadata_carries_the_join_keys(client) -> None:  # type: ignore[no-untyped-def]
+def test_flag_metadata_carries_the_join_keys(client: OpenFeatureClient) -> None:
     details = client.get_object_details(ROUTE, DEFAULT, paid_chat("conv-9"))
     meta = details.flag_metadata
     assert meta["experimentKey"] == "support-route-2026-11"
@@ -68,28 +71,28 @@ def test_flag_metadata_carries_the_join_keys(client) -> None:  # type: ignore[no
     assert all(isinstance(v, str | int | float | bool) for v in meta.values())
 
 
-def test_excluded_segment_gets_the_exclusion_variation(client) -> None:  # type: ignore[no-untyped-def]
+def test_excluded_segment_gets_the_exclusion_variation(client: OpenFeatureClient) -> None:
     details = client.get_object_details(ROUTE, DEFAULT, paid_chat("c1", accountId="acct_42"))
     assert (details.variant, details.reason) == ("fallback", Reason.TARGETING_MATCH)
     assert details.flag_metadata["rule"] == "exclusions"
     assert details.value["retrievalProfile"] == "safe_fallback"
 
 
-def test_first_matching_rule_serves_its_variation(client) -> None:  # type: ignore[no-untyped-def]
+def test_first_matching_rule_serves_its_variation(client: OpenFeatureClient) -> None:
     ctx = paid_chat("c1", email="dev@example.com")
     details = client.get_object_details(ROUTE, DEFAULT, ctx)
     assert (details.variant, details.reason) == ("candidate", Reason.TARGETING_MATCH)
     assert details.flag_metadata["rule"] == "internal_traffic"
 
 
-def test_ineligible_unit_gets_the_default_variation(client) -> None:  # type: ignore[no-untyped-def]
+def test_ineligible_unit_gets_the_default_variation(client: OpenFeatureClient) -> None:
     ctx = EvaluationContext(attributes={"conversationId": "c1", "plan": "free", "channel": "chat"})
     details = client.get_object_details(ROUTE, DEFAULT, ctx)
     assert (details.variant, details.reason) == ("control", Reason.DEFAULT)
     assert details.flag_metadata["rule"] == "not-eligible"
 
 
-def test_missing_unit_id_is_an_error_with_the_callers_default(client) -> None:  # type: ignore[no-untyped-def]
+def test_missing_unit_id_is_an_error_with_the_callers_default(client: OpenFeatureClient) -> None:
     ctx = EvaluationContext(targeting_key="ignored", attributes={"plan": "pro", "channel": "chat"})
     details = client.get_object_details(ROUTE, DEFAULT, ctx)
     assert details.error_code == ErrorCode.TARGETING_KEY_MISSING
@@ -99,25 +102,27 @@ def test_missing_unit_id_is_an_error_with_the_callers_default(client) -> None:  
 
 
 @pytest.mark.parametrize("bad", [["c1"], {"id": "c1"}, 1.5, True])
-def test_unit_id_of_the_wrong_type_is_invalid_context(client, bad: object) -> None:  # type: ignore[no-untyped-def]
+def test_unit_id_of_the_wrong_type_is_invalid_context(
+    client: OpenFeatureClient, bad: object
+) -> None:
     details = client.get_object_details(ROUTE, DEFAULT, paid_chat(bad))  # type: ignore[arg-type]
     assert details.error_code == ErrorCode.INVALID_CONTEXT
     assert details.value == DEFAULT
 
 
-def test_integer_unit_id_lands_where_its_decimal_string_does(client) -> None:  # type: ignore[no-untyped-def]
+def test_integer_unit_id_lands_where_its_decimal_string_does(client: OpenFeatureClient) -> None:
     for n in range(300):
         as_int = client.get_object_details(ROUTE, DEFAULT, paid_chat(n))  # type: ignore[arg-type]
         as_str = client.get_object_details(ROUTE, DEFAULT, paid_chat(str(n)))
         assert (as_int.variant, as_int.flag_metadata["unitId"]) == (as_str.variant, str(n))
 
 
-def test_disabled_flag_serves_its_default_with_reason_disabled(client) -> None:  # type: ignore[no-untyped-def]
+def test_disabled_flag_serves_its_default_with_reason_disabled(client: OpenFeatureClient) -> None:
     details = client.get_float_details("answer_temperature", 1.0, EvaluationContext("u1"))
     assert (details.value, details.variant, details.reason) == (0.2, "cool", Reason.DISABLED)
 
 
-def test_unknown_flag_is_flag_not_found(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_flag_is_flag_not_found(client: OpenFeatureClient) -> None:
     details = client.get_string_details("no_such_flag", "fallback", EvaluationContext("u1"))
     assert details.error_code == ErrorCode.FLAG_NOT_FOUND
     assert details.value == "fallback"
@@ -128,13 +133,15 @@ def test_unknown_flag_is_flag_not_found(client) -> None:  # type: ignore[no-unty
     [("get_boolean_details", False), ("get_string_details", "x"), ("get_integer_details", 3),
      ("get_float_details", 0.5)],
 )  # fmt: skip
-def test_wrong_type_is_type_mismatch_with_the_callers_default(client, method: str, default: object) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_type_is_type_mismatch_with_the_callers_default(
+    client: OpenFeatureClient, method: str, default: object
+) -> None:
     details = getattr(client, method)(ROUTE, default, paid_chat("c1"))
     assert details.error_code == ErrorCode.TYPE_MISMATCH
     assert details.value == default
 
 
-def test_all_five_typed_resolvers_serve_their_type(client) -> None:  # type: ignore[no-untyped-def]
+def test_all_five_typed_resolvers_serve_their_type(client: OpenFeatureClient) -> None:
     user = EvaluationContext("user-1", {"plan": "enterprise", "accountId": "acct_3"})
     assert client.get_boolean_details("summarizer_streaming", False, user).value in {True, False}
     assert client.get_string_value("summarizer_model", "x", user) == "summarizer_large_v1"
@@ -143,7 +150,7 @@ def test_all_five_typed_resolvers_serve_their_type(client) -> None:  # type: ign
     assert isinstance(client.get_object_value(ROUTE, DEFAULT, paid_chat("c1")), dict)
 
 
-def test_object_values_are_fresh_copies(client) -> None:  # type: ignore[no-untyped-def]
+def test_object_values_are_fresh_copies(client: OpenFeatureClient) -> None:
     ctx = paid_chat("c1", accountId="acct_42")
     first = client.get_object_value(ROUTE, DEFAULT, ctx)
     first["modelRoute"] = "mutated"
@@ -165,13 +172,13 @@ def test_get_metadata_returns_one_shared_object() -> None:
         {"conversationId": "ünïcødé-☃", "accountId": 17, "plan": "pro", "channel": "chat"},
     ],
 )
-def test_odd_contexts_never_raise(client, attributes: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def test_odd_contexts_never_raise(client: OpenFeatureClient, attributes: dict[str, object]) -> None:
     details = client.get_object_details(ROUTE, DEFAULT, EvaluationContext(attributes=attributes))  # type: ignore[arg-type]
     assert details.error_code is None
     assert details.variant in {"control", "candidate", "fallback"}
 
 
-def test_no_context_at_all_is_reported_not_raised(client) -> None:  # type: ignore[no-untyped-def]
+def test_no_context_at_all_is_reported_not_raised(client: OpenFeatureClient) -> None:
     details = client.get_object_details(ROUTE, DEFAULT)
     assert details.error_code == ErrorCode.TARGETING_KEY_MISSING
 
@@ -185,7 +192,7 @@ def test_invalid_source_fails_initialization_with_the_located_error(tmp_path: Pa
     assert api.get_client().get_provider_status() == ProviderStatus.ERROR
 
 
-def test_concurrent_evaluations_agree_with_serial_ones(client) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_evaluations_agree_with_serial_ones(client: OpenFeatureClient) -> None:
     contexts = [paid_chat(f"conv-{i}") for i in range(500)]
     expected = [client.get_object_details(ROUTE, DEFAULT, c).variant for c in contexts]
     mismatches: list[int] = []

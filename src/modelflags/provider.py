@@ -21,9 +21,8 @@ from openfeature.provider import AbstractProvider, Metadata
 from openfeature.track import TrackingEventDetails
 
 from modelflags.engine.compiled import CompiledFlag
-from modelflags.engine.evaluation import decide, error_message
+from modelflags.engine.evaluation import NOT_TEXT, decide, error_message
 from modelflags.engine.flagset import FlagSet
-from modelflags.engine.resolution import with_unit
 from modelflags.loader.sources import Source
 from modelflags.store import FlagStore, Reload
 
@@ -77,6 +76,7 @@ class ModelFlagsProvider(AbstractProvider):
     ) -> None:
         super().__init__()
         self.evidence = evidence
+        self._stale = False
         self._store = FlagStore(source, poll_interval=poll_interval, clock=clock)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -110,15 +110,18 @@ class ModelFlagsProvider(AbstractProvider):
     def reload(self) -> Reload:
         """Check the source now instead of waiting for the next poll; emits the same events."""
         result = self._store.reload()
-        if result.changed or result.error:
+        if result.changed or result.error or self._stale:  # stale + no error: recovered
             self._on_reload(result)
         return result
 
     def _on_reload(self, result: Reload) -> None:
         if result.error is not None:
+            self._stale = True
             self.emit_provider_stale(ProviderEventDetails(message=str(result.error)))
             return
-        self.emit_provider_ready(ProviderEventDetails(message="flag source is valid"))
+        if self._stale:
+            self._stale = False
+            self.emit_provider_ready(ProviderEventDetails(message="flag source is valid again"))
         if result.changed:
             self.emit_provider_configuration_changed(
                 ProviderEventDetails(flags_changed=list(result.changed))
@@ -127,7 +130,10 @@ class ModelFlagsProvider(AbstractProvider):
     # -- resolvers -------------------------------------------------------------------------
 
     def resolve_boolean_details(
-        self, flag_key: str, default_value: bool, evaluation_context: EvaluationContext | None = None
+        self,
+        flag_key: str,
+        default_value: bool,
+        evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[bool]:
         return self._resolve(flag_key, default_value, evaluation_context, _is_bool, "boolean")
 
@@ -171,7 +177,9 @@ class ModelFlagsProvider(AbstractProvider):
         flags = self._store.flags
         flag = flags.flags.get(flag_key) if flags is not None else None
         if flag is None or flags is None:
-            return _error(default_value, ErrorCode.FLAG_NOT_FOUND, f"flag '{flag_key}' is not defined")
+            return _error(
+                default_value, ErrorCode.FLAG_NOT_FOUND, f"flag '{flag_key}' is not defined"
+            )
         try:
             if context is None:
                 attributes, targeting_key = _EMPTY, None
@@ -184,15 +192,17 @@ class ModelFlagsProvider(AbstractProvider):
             value = flag.values[variant]
             if not accepts(value):
                 return _error(default_value, ErrorCode.TYPE_MISMATCH, _mismatch(flag, wanted))
+            # resolution.with_unit, inlined: one Python call less on every evaluation
+            metadata = flag.metadata.copy()
+            metadata["rule"] = rule
+            if unit is not None:
+                metadata["unitId"] = unit
             if error is not None:
-                return _error(
-                    default_value, ErrorCode(error), error_message(error, flag),
-                    with_unit(flag.metadata, rule, unit),
-                )  # fmt: skip
-            return FlagResolutionDetails(
-                flag.fresh[variant](), None, None, reason, variant,
-                with_unit(flag.metadata, rule, unit),
-            )  # fmt: skip
+                return _error(default_value, ErrorCode(error), error_message(error, flag), metadata)
+            value = flag.fresh[variant]()
+            return FlagResolutionDetails(value, None, None, reason, variant, metadata)
+        except UnicodeEncodeError:  # a unit id with a lone surrogate cannot be hashed
+            return _error(default_value, ErrorCode.INVALID_CONTEXT, NOT_TEXT)
         except Exception as exc:  # evaluation never raises into the application
             return _error(default_value, ErrorCode.GENERAL, f"evaluation failed: {exc!r}")
 

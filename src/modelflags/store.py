@@ -28,12 +28,15 @@ log = structlog.get_logger("modelflags")
 
 LOCAL_POLL_SECONDS = 0.25
 REMOTE_POLL_SECONDS = 15.0
+SETTLE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
 class Reload:
-    """What one poll found: changed flag keys, or the error that kept the old flags."""
+    """What one poll found: new contents (``loaded``) and the flags they changed, or the
+    error that kept the old flags serving."""
 
+    loaded: bool = False
     changed: tuple[str, ...] = ()
     error: ModelFlagsError | None = None
 
@@ -77,6 +80,7 @@ class FlagStore:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_error: str | None = None
+        self._invalid: ModelFlagsError | None = None  # why the source's current contents failed
         self.flags: FlagSet | None = None
         """The flag set being served; replaced whole on every valid change."""
 
@@ -106,15 +110,25 @@ class FlagStore:
             return Reload(error=ModelFlagsError("the flag store is not loaded"))
         try:
             snapshot = self._source.fetch()
-            if snapshot is None:
-                return Reload()
-            new = _compile(load_snapshot(snapshot), self._clock)
-        except (FlagFileError, SourceError) as error:
+        except SourceError as error:  # contents unknown: the last verdict on them stands
             return Reload(error=error)
         except Exception as error:  # never let the poller die on a surprise
             return Reload(error=ModelFlagsError(f"reload failed: {error!r}"))
+        if snapshot is None:
+            # Unchanged since the last fetch: still valid, or still invalid with the same
+            # error (an unchanged invalid file must not read as a recovery).
+            return Reload(error=self._invalid)
+        try:
+            new = _compile(load_snapshot(snapshot), self._clock)
+        except FlagFileError as error:
+            self._invalid = error
+            return Reload(error=error)
+        except Exception as error:  # never let the poller die on a surprise
+            self._invalid = ModelFlagsError(f"reload failed: {error!r}")
+            return Reload(error=self._invalid)
+        self._invalid = None
         old, self.flags = self.flags, new
-        return Reload(changed=changed_flags(old.config, new.config))
+        return Reload(loaded=True, changed=changed_flags(old.config, new.config))
 
     def start(self, on_reload: Callable[[Reload], None]) -> None:
         """Start polling in a daemon thread (the interval depends on the source kind)."""
@@ -144,6 +158,12 @@ class FlagStore:
     def _poll(self, interval: float, on_reload: Callable[[Reload], None]) -> None:
         while not self._stop.wait(interval):
             result = self.reload()
+            if result.error is not None and not self._stop.wait(SETTLE_SECONDS):
+                # An editor saving in place can be caught mid-write: look once more
+                # before calling the source invalid.
+                retry = self.reload()
+                if retry.loaded or retry.error is not None:
+                    result = retry
             if result.error is not None:
                 message = str(result.error)
                 if message == self._last_error:
@@ -204,5 +224,3 @@ def _uses_any(flag: Any, segments: Mapping[str, Any], names: set[str]) -> bool:
         seen.add(name)
         pending.extend(ref for ref, _ in referenced_segments(segments[name]))
     return False
-
-

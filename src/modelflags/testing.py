@@ -50,9 +50,7 @@ def flags_from_yaml(flags: str | Mapping[str, Any], **options: Any) -> FlagSet:
 
 
 @contextmanager
-def force(
-    target: ModelFlagsProvider | FlagSet, flag_key: str, variation: str
-) -> Iterator[FlagSet]:
+def force(target: ModelFlagsProvider | FlagSet, flag_key: str, variation: str) -> Iterator[FlagSet]:
     """Serve ``variation`` of ``flag_key`` to everyone inside the ``with`` block.
 
     The flag keeps its metadata and type checks; evaluations report reason ``STATIC``.
@@ -67,7 +65,11 @@ def force(
         raise ModelFlagsError(f"unknown flag '{flag_key}'; {did_you_mean(flag_key, current.flags)}")
     if variation not in flag.values:
         known = ", ".join(flag.values)
-        raise ModelFlagsError(f"flag '{flag_key}' has no variation '{variation}' (known: {known})")
+        hint = did_you_mean(variation, flag.values)
+        raise ModelFlagsError(
+            f"flag '{flag_key}' has no variation '{variation}' (known: {known})"
+            + (f"; {hint}" if hint else "")
+        )
     forced = dataclasses.replace(
         flag, enabled=True, default=variation, needs_unit=False, excluded=None, rules=(),
         eligible=None, start=None, end=None, coverage=100.0, split=None,

@@ -203,4 +203,4 @@ def render() -> str:
 
 if __name__ == "__main__":
     OUT.write_text(render(), encoding="utf-8")
-    print(f"wrote {OUT}")  # noqa: T201
+    print(f"wrote {OUT}")

@@ -48,6 +48,18 @@ def test_golden_file_has_the_required_coverage_of_cases() -> None:
     assert any(0 in v["weights"].values() for v in GOLDEN)
 
 
+def test_golden_winners_are_not_near_ties() -> None:
+    # docs/assignment.md promises that any log accurate to a few ulps reproduces every vector.
+    for vector in GOLDEN:
+        scores = sorted(
+            -math.log(vector["expectedU"][name]) / weight
+            for name, weight in vector["weights"].items()
+            if weight > 0
+        )
+        if len(scores) > 1:
+            assert (scores[1] - scores[0]) / scores[1] > 0.01, vector["unitId"]
+
+
 def test_golden_file_is_exactly_what_its_generator_writes() -> None:
     spec = importlib.util.spec_from_file_location("_make_golden", DATA / "make_bucketing_golden.py")
     assert spec is not None
@@ -173,7 +185,9 @@ def test_choose_is_the_lowest_score_of_the_documented_formula() -> None:
     split = Split("salt", {"control": 90, "candidate": 10})
     for i in range(500):
         unit = f"user-{i}"
-        scores = {v: -math.log(unit_interval("salt", v, unit)) / w for v, w in split.weights.items()}
+        scores = {
+            v: -math.log(unit_interval("salt", v, unit)) / w for v, w in split.weights.items()
+        }
         assert split.choose(unit) == min(scores, key=scores.__getitem__)
 
 
@@ -185,4 +199,3 @@ def test_scores_lists_every_variation_in_declaration_order() -> None:
     assert scores[1].score == math.inf
     assert scores[0].score == -math.log(scores[0].u) / 2
     assert scores[2].score == -math.log(scores[2].u) / 1
-

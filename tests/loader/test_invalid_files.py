@@ -16,7 +16,7 @@ CASES = sorted((Path(__file__).parent.parent / "data" / "invalid").glob("*.yaml"
 def expected_lines(path: Path) -> list[str]:
     prefix = "# expect: "
     lines = path.read_text().splitlines()
-    return [f"{path}:{line[len(prefix):]}" for line in lines if line.startswith(prefix)]
+    return [f"{path}:{line[len(prefix) :]}" for line in lines if line.startswith(prefix)]
 
 
 @pytest.mark.parametrize("path", CASES, ids=[case.stem for case in CASES])

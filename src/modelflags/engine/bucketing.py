@@ -121,7 +121,7 @@ class Split:
         best = self._first
         best_score = math.inf
         for name, prefix, weight in self._arms:
-            score = -log((hash32(prefix + unit, 0, False) + 0.5) * _TWO_TO_MINUS_32) * weight
+            score = -log((hash32(prefix + unit, 0, False) + 0.5) * _TWO_TO_MINUS_32) / weight
             if score < best_score:
                 best = name
                 best_score = score

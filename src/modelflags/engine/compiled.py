@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelflags.engine.bucketing import Split
@@ -56,11 +56,13 @@ class CompiledFlag:
     reads_targeting_key: bool
     metadata: dict[str, Scalar]
     source: Flag
+    has_schedule: bool = field(init=False)
+    """Whether evaluation needs the current time (``start`` or ``end`` is set). Derived in
+    ``__post_init__`` (so ``dataclasses.replace`` keeps it right) and stored rather than a
+    property, because both evaluation paths read it on every call."""
 
-    @property
-    def has_schedule(self) -> bool:
-        """Whether evaluation needs the current time."""
-        return self.start is not None or self.end is not None
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_schedule", self.start is not None or self.end is not None)
 
 
 def compile_segments(segments: Mapping[str, Any]) -> dict[str, Predicate]:

@@ -50,7 +50,7 @@ def compile_condition(raw: Mapping[str, Any], segments: Mapping[str, Predicate])
 
     def predicate(attributes: Mapping[str, Any]) -> bool:
         try:
-            for check in checks:
+            for check in checks:  # noqa: SIM110 - a loop is cheaper than all() over a generator
                 if not check(attributes):
                     return False
             return True
@@ -68,17 +68,17 @@ def _fast_field(key: object, value: Any, *, guarded: bool) -> Predicate | None:
     if not isinstance(key, str) or key.startswith("$") or "." in key:
         return None
     if type(value) is str:
-        members: Any = value
-        is_in: Matcher = compile_value(value, _document_without_segments)
+        text = value
+        other = compile_value(text, _document_without_segments)  # arrays, dates, non-text
         if not guarded:
             return lambda attributes: (
-                found == members if type(found := attributes.get(key)) is str else is_in(found)
+                found == text if type(found := attributes.get(key)) is str else other(found)
             )
 
         def equals(attributes: Mapping[str, Any]) -> bool:
             try:
                 found = attributes.get(key)
-                return found == members if type(found) is str else is_in(found)
+                return found == text if type(found) is str else other(found)
             except Exception:
                 return False
 
@@ -127,7 +127,7 @@ def _document(raw: Mapping[str, Any], segments: Mapping[str, Predicate]) -> Pred
         return checks[0]
 
     def all_entries(attributes: Mapping[str, Any]) -> bool:
-        for check in checks:
+        for check in checks:  # noqa: SIM110 - a loop is cheaper than all() over a generator
             if not check(attributes):
                 return False
         return True
@@ -171,7 +171,7 @@ def _conditions(value: Any, segments: Mapping[str, Predicate]) -> tuple[Predicat
 
 def _all_of(predicates: tuple[Predicate, ...]) -> Predicate:
     def all_of(attributes: Mapping[str, Any]) -> bool:
-        for predicate in predicates:
+        for predicate in predicates:  # noqa: SIM110 - cheaper than all() over a generator
             if not predicate(attributes):
                 return False
         return True
@@ -184,7 +184,7 @@ def _any_of(predicates: tuple[Predicate, ...]) -> Predicate:
         return _always  # GrowthBook: an empty $or holds
 
     def any_of(attributes: Mapping[str, Any]) -> bool:
-        for predicate in predicates:
+        for predicate in predicates:  # noqa: SIM110 - cheaper than any() over a generator
             if predicate(attributes):
                 return True
         return False

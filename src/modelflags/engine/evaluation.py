@@ -14,10 +14,14 @@ from modelflags.engine.bucketing import in_coverage
 from modelflags.engine.compiled import CompiledFlag
 from modelflags.engine.resolution import ErrorCode, Reason
 
-__all__ = ["Decision", "decide", "error_message", "unit_id_of"]
+__all__ = ["NOT_TEXT", "Decision", "decide", "error_message", "unit_id_of"]
+
+NOT_TEXT = "the unit id is not valid Unicode text (it holds a lone surrogate)"
+"""Message for a unit id the hash cannot encode (``decide`` raises UnicodeEncodeError)."""
 
 Decision = tuple[str, str, str, "str | None", "str | None"]
 """(variant, reason, rule, unit id, error code)."""
+
 
 def decide(
     flag: CompiledFlag, attributes: Mapping[str, Any], targeting_key: Any, now: float | None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from modelflags.engine.compiled import CompiledFlag, compile_flags
-from modelflags.engine.evaluation import decide, error_message
+from modelflags.engine.evaluation import NOT_TEXT, decide, error_message
 from modelflags.engine.resolution import ErrorCode, Reason, Resolution
 from modelflags.schema.models import FlagFile
 
@@ -83,10 +83,13 @@ class FlagSet:
             variant, reason, rule, unit, error = decide(
                 flag, attributes, attributes.get("targetingKey"), now
             )
-        except Exception as exc:  # a broken Mapping subclass: still never raise
+        except Exception as exc:  # a broken Mapping, a unit id that is not text: never raise
+            code, message = ErrorCode.GENERAL, f"evaluation failed: {exc!r}"
+            if isinstance(exc, UnicodeEncodeError):
+                code, message = ErrorCode.INVALID_CONTEXT, NOT_TEXT
             return Resolution(
                 key, flag.fresh[flag.default](), flag.default, Reason.ERROR, "error", None,
-                flag.metadata, ErrorCode.GENERAL, f"evaluation failed: {exc!r}",
+                flag.metadata, code, message,
             )  # fmt: skip
         return Resolution(
             key, flag.fresh[variant](), variant, reason, rule, unit, flag.metadata,

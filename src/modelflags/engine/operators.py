@@ -63,7 +63,7 @@ def compile_value(condition: Any, document: DocumentCompiler) -> Matcher:
 
 def _all_of(matchers: tuple[Matcher, ...]) -> Matcher:
     def all_of(value: Any) -> bool:
-        for matcher in matchers:
+        for matcher in matchers:  # noqa: SIM110 - cheaper than all() over a generator
             if not matcher(value):
                 return False
         return True
@@ -133,9 +133,13 @@ def in_matcher(operand: Any) -> tuple[frozenset[Any], Matcher]:
             return iso_text(value) in hashable
         return any(same(value, other) for other in others)
 
+    has_null = None in hashable
+
     def is_in(value: Any) -> bool:
         if type(value) is str:
             return value in hashable
+        if value is None:
+            return has_null
         if isinstance(value, _ARRAY):
             return any(member(item) for item in value)
         return member(value)
@@ -236,9 +240,11 @@ def _size(inner: Matcher) -> Matcher:
 
 
 def _elem_match(arg: Any, document: DocumentCompiler) -> Matcher:
-    """``$elemMatch``: some element matches. An operator mapping tests each element's value;
-    any other mapping is a condition on each element (non-objects have no attributes). Unlike
-    GrowthBook's JavaScript SDK, falsy elements (``0``, ``""``) are tested too, as in its Python SDK.
+    """``$elemMatch``: some element matches.
+
+    An operator mapping tests each element's value; any other mapping is a condition on each
+    element (elements that are not objects have no attributes). Unlike GrowthBook's JavaScript
+    SDK, falsy elements (``0``, ``""``) are tested too, as in its Python SDK.
     """
     if not isinstance(arg, Mapping):
         return _never

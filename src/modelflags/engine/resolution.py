@@ -53,7 +53,7 @@ class Resolution:
         "variant",
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 -- positional on purpose: built on every evaluation
         self,
         flag_key: str,
         value: Any,

@@ -62,7 +62,7 @@ def same(value: Any, operand: Any) -> bool:
         return (
             isinstance(value, (list, tuple))
             and len(value) == len(operand)
-            and all(same(v, o) for v, o in zip(value, operand))
+            and all(same(v, o) for v, o in zip(value, operand, strict=True))
         )
     if isinstance(operand, Mapping):
         return (

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from functools import lru_cache
 
 __all__ = ["js_number_text", "padded_version"]
 
@@ -42,16 +43,28 @@ def padded_version(value: object) -> str:
     >>> padded_version("1.0.0-beta") < padded_version("1.0.0")
     True
     """
+    if type(value) is str and len(value) <= _CACHED_LENGTH:
+        return _padded_cached(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = js_number_text(value)
     elif isinstance(value, date):
         value = value.isoformat()
     if not value or not isinstance(value, str):
         value = "0"
-    parts = _SPLIT.split(_STRIP.sub("", value))
+    return _pad(value)
+
+
+def _pad(text: str) -> str:
+    parts = _SPLIT.split(_STRIP.sub("", text))
     if len(parts) == 3:
         parts.append("~")
     return "-".join(part.rjust(5) if _DIGITS.fullmatch(part) else part for part in parts)
+
+
+# Version attributes take few distinct values (app versions), so a small cache of short
+# strings removes the regex work from the request path without letting memory grow unbounded.
+_CACHED_LENGTH = 64
+_padded_cached = lru_cache(maxsize=4096)(lambda text: _pad(text or "0"))
 
 
 def js_number_text(number: float) -> str:

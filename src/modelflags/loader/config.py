@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from modelflags.errors import FlagFileError, Issue
 from modelflags.loader.sources import Snapshot, Source, open_source
@@ -83,8 +84,8 @@ def _merge(
 ) -> tuple[FlagFile, dict[tuple[str, str], str], list[Issue]]:
     origins: dict[tuple[str, str], str] = {}
     issues: list[Issue] = []
-    segments: dict[str, object] = {}
-    flags: dict[str, object] = {}
+    segments: dict[str, Any] = {}
+    flags: dict[str, Any] = {}
     for name, config in configs:
         for section, items, merged in (
             ("segments", config.segments, segments),

@@ -105,9 +105,7 @@ class DirectorySource:
 
     def _files(self) -> list[Path]:
         try:
-            return sorted(
-                p for p in self.path.rglob("*") if p.suffix in _SUFFIXES and p.is_file()
-            )
+            return sorted(p for p in self.path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
         except OSError as error:
             raise SourceError(f"{self.name}: cannot list directory: {error}") from error
 

@@ -34,7 +34,7 @@ MAX_DEPTH = 64
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
-_AT_KEY = frozenset({"unknown-key", "duplicate-key"})
+_AT_KEY = frozenset({"unknown-key", "duplicate-key", "reserved-name"})
 
 
 class _Loader(yaml.SafeLoader):
@@ -117,8 +117,9 @@ class _Builder:
                 )
                 continue
             key = self.constructor.construct_object(key_node)
+            key_path = (*path, key)
             if key in explicit:
-                first = self.document.keys.get((*path, key), (0, 0))
+                first = self.document.keys.get(key_path, (0, 0))
                 self.issues.append(
                     _issue(
                         "duplicate-key",
@@ -130,8 +131,8 @@ class _Builder:
                 )
                 continue
             explicit.add(key)
-            self.document.keys[(*path, key)] = _mark(key_node)
-            result[key] = self.build(value_node, (*path, key))
+            self.document.keys[key_path] = _mark(key_node)
+            result[key] = self.build(value_node, key_path)
         return result
 
 
@@ -155,7 +156,11 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[Document, list[Issue]]:
             "split the flags into several files in one directory",
         )
         return document, [issue.at(file, 1, 1)]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as error:  # undecodable bytes are found on construction
+        message = f"not valid UTF-8 text (byte {error.position}: {error.reason})"
+        return document, [Issue("yaml-syntax", message, "save the file as UTF-8").at(file, 1, 1)]
     try:
         root = loader.get_single_node()
         if root is None:

@@ -71,8 +71,7 @@ def condition_issues(raw: object) -> list[Issue]:
         return [
             Issue(
                 "bad-condition",
-                f"a condition must be a mapping of attribute names or operators, "
-                f"got {_kind(raw)}",
+                f"a condition must be a mapping of attribute names or operators, got {_kind(raw)}",
             )
         ]
     return list(_document_issues(raw, (), segments_allowed=True))
@@ -117,7 +116,9 @@ def _walk_document(raw: object, at: Path) -> Iterator[tuple[object, object, Path
             yield from _walk_document(value, path)
 
 
-def _document_issues(raw: Mapping[Any, Any], at: Path, *, segments_allowed: bool) -> Iterator[Issue]:
+def _document_issues(
+    raw: Mapping[Any, Any], at: Path, *, segments_allowed: bool
+) -> Iterator[Issue]:
     """Issues in a condition mapping: attribute paths, combinators and segment references."""
     for key, value in raw.items():
         path = (*at, _path_key(key))
@@ -167,7 +168,8 @@ def _combinator_issues(
         if isinstance(item, Mapping):
             yield from _document_issues(item, (*path, i), segments_allowed=segments_allowed)
         else:
-            yield _bad((*path, i), f"each item of {key} must be a condition mapping, got {_kind(item)}")
+            message = f"each item of {key} must be a condition mapping, got {_kind(item)}"
+            yield _bad((*path, i), message)
 
 
 def _value_issues(value: object, path: Path) -> Iterator[Issue]:
@@ -227,9 +229,7 @@ def _operator_issues(op: str, operand: object, path: Path) -> Iterator[Issue]:
         if not isinstance(operand, str) or operand not in TYPE_NAMES:
             hint = did_you_mean(operand, TYPE_NAMES) if isinstance(operand, str) else ""
             names = ", ".join(sorted(TYPE_NAMES))
-            yield Issue(
-                "bad-operand", f"$type needs one of {names}, got {operand!r}", hint, path
-            )
+            yield Issue("bad-operand", f"$type needs one of {names}, got {operand!r}", hint, path)
     elif op == "$regex":
         yield from _regex_issues(operand, path)
     elif op in VERSION_OPERATORS:

@@ -10,8 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
-from pydantic import field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "Assignment",
@@ -131,7 +140,7 @@ class Flag(_Model):
     )
     default: Name
     variations: dict[Name, Any] = Field(min_length=1)
-    assignment: Assignment = Field(default_factory=Assignment)
+    assignment: Assignment = Assignment()
     exclusions: Exclusions | None = None
     rules: list[Rule] = Field(default_factory=list)
     eligible: Name | Condition | None = Field(

@@ -126,6 +126,13 @@ def _flag_issues(flag: Flag, segments: Mapping[str, Any], at: Path) -> Iterator[
     yield from split(flag.split, ("split",))
     if flag.experiment is not None:
         yield from variation(flag.experiment.control, ("experiment", "control"))
+    if "coverage" in variations:
+        yield Issue(
+            "reserved-name",
+            "a variation cannot be named 'coverage'",
+            "the coverage draw hashes the tag 'coverage'; rename the variation",
+            (*at, "variations", "coverage"),
+        )
     kinds = {json_kind(value) for value in variations.values()}
     if len(kinds) > 1:
         yield Issue(

@@ -76,16 +76,18 @@ def _document_path(data: object, loc: tuple[int | str, ...]) -> Path:
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        elif i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
-            pass  # a missing key: name it
-        else:
-            continue
+        if _has(node, part):
+            node = node[part]  # type: ignore[index]
+        elif not (i == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str)):
+            continue  # a union branch label, not part of the document
         path.append(part)
     return tuple(path)
+
+
+def _has(node: object, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def _known_keys(path: Path) -> list[str]:
