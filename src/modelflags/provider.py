@@ -34,24 +34,12 @@ _METADATA = Metadata(name="modelflags")
 _EMPTY: Mapping[str, Any] = {}
 
 
-def _is_bool(value: Any) -> bool:
-    return type(value) is bool
-
-
-def _is_str(value: Any) -> bool:
-    return type(value) is str
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _is_number(value: Any) -> bool:
-    return type(value) is float or type(value) is int
-
-
-def _is_object(value: Any) -> bool:
-    return type(value) is dict or type(value) is list
+# Which flag kinds (CompiledFlag.kind) each typed resolver serves.
+_BOOLEAN = frozenset({"boolean"})
+_STRING = frozenset({"string"})
+_INTEGER = frozenset({"integer"})
+_FLOAT = frozenset({"integer", "float"})
+_OBJECT = frozenset({"object", "array"})
 
 
 class ModelFlagsProvider(AbstractProvider):
@@ -135,17 +123,17 @@ class ModelFlagsProvider(AbstractProvider):
         default_value: bool,
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[bool]:
-        return self._resolve(flag_key, default_value, evaluation_context, _is_bool, "boolean")
+        return self._resolve(flag_key, default_value, evaluation_context, _BOOLEAN)
 
     def resolve_string_details(
         self, flag_key: str, default_value: str, evaluation_context: EvaluationContext | None = None
     ) -> FlagResolutionDetails[str]:
-        return self._resolve(flag_key, default_value, evaluation_context, _is_str, "string")
+        return self._resolve(flag_key, default_value, evaluation_context, _STRING)
 
     def resolve_integer_details(
         self, flag_key: str, default_value: int, evaluation_context: EvaluationContext | None = None
     ) -> FlagResolutionDetails[int]:
-        return self._resolve(flag_key, default_value, evaluation_context, _is_int, "integer")
+        return self._resolve(flag_key, default_value, evaluation_context, _INTEGER)
 
     def resolve_float_details(
         self,
@@ -153,7 +141,7 @@ class ModelFlagsProvider(AbstractProvider):
         default_value: float,
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[float]:
-        details = self._resolve(flag_key, default_value, evaluation_context, _is_number, "number")
+        details = self._resolve(flag_key, default_value, evaluation_context, _FLOAT)
         if type(details.value) is int:  # integral YAML numbers served to a float flag
             details.value = float(details.value)
         return details
@@ -164,15 +152,14 @@ class ModelFlagsProvider(AbstractProvider):
         default_value: Sequence[FlagValueType] | Mapping[str, FlagValueType],
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[Sequence[FlagValueType] | Mapping[str, FlagValueType]]:
-        return self._resolve(flag_key, default_value, evaluation_context, _is_object, "object")
+        return self._resolve(flag_key, default_value, evaluation_context, _OBJECT)
 
     def _resolve(
         self,
         flag_key: str,
         default_value: Any,
         context: EvaluationContext | None,
-        accepts: Callable[[Any], bool],
-        wanted: str,
+        serves: frozenset[str],
     ) -> FlagResolutionDetails[Any]:
         flags = self._store.flags
         flag = flags.flags.get(flag_key) if flags is not None else None
@@ -189,9 +176,8 @@ class ModelFlagsProvider(AbstractProvider):
                     attributes = {**attributes, "targetingKey": targeting_key}
             now = flags.clock() if flag.has_schedule else None
             variant, reason, rule, unit, error = decide(flag, attributes, targeting_key, now)
-            value = flag.values[variant]
-            if not accepts(value):
-                return _error(default_value, ErrorCode.TYPE_MISMATCH, _mismatch(flag, wanted))
+            if flag.kind not in serves:
+                return _error(default_value, ErrorCode.TYPE_MISMATCH, _mismatch(flag, serves))
             # resolution.with_unit, inlined: one Python call less on every evaluation
             metadata = flag.metadata.copy()
             metadata["rule"] = rule
@@ -239,5 +225,6 @@ def _error(
     )
 
 
-def _mismatch(flag: CompiledFlag, wanted: str) -> str:
+def _mismatch(flag: CompiledFlag, serves: frozenset[str]) -> str:
+    wanted = " or ".join(sorted(serves))
     return f"flag '{flag.key}' has {flag.kind} variations; it was asked for as {wanted}"

@@ -29,6 +29,8 @@ __all__ = ["ArmScore", "Split", "in_coverage", "unit_interval"]
 
 _TWO_TO_MINUS_32 = 2.0**-32  # multiplying by it is exact, the same as dividing by 2**32
 _COVERAGE_TAG = "coverage"
+_hash = mmh3.hash
+_log = math.log
 
 
 def unit_interval(salt: str, tag: str, unit_id: str) -> float:
@@ -71,11 +73,12 @@ class Split:
     chosen); at least one weight must be positive.
     """
 
-    __slots__ = ("_arms", "_first", "_salt", "_weights")
+    __slots__ = ("_arms", "_first", "_pair", "_salt", "_weights")
 
     _salt: str
     _weights: tuple[tuple[str, float], ...]
-    _arms: tuple[tuple[str, bytes, float], ...]
+    _arms: tuple[tuple[str, str, float], ...]
+    _pair: tuple[str, str, float, str, str, float] | None
     _first: str
 
     def __init__(self, salt: str, weights: Mapping[str, int | float]) -> None:
@@ -86,15 +89,16 @@ class Split:
             if not math.isfinite(weight) or weight < 0:
                 raise ValueError(f"weight of {name!r} must be finite and >= 0, got {weight!r}")
             checked.append((name, float(weight)))
-        # (name, UTF-8 key prefix, weight) for the variations that can win, in declared order.
-        arms = tuple(
-            (name, f"{salt}/{name}/".encode(), weight) for name, weight in checked if weight > 0
-        )
+        # (name, key prefix, weight) for the variations that can win, in declared order.
+        arms = tuple((name, f"{salt}/{name}/", weight) for name, weight in checked if weight > 0)
+        for _, prefix, _ in arms:
+            prefix.encode()  # a salt with a lone surrogate is refused here, not when hashing
         if not arms:
             raise ValueError("a split needs at least one variation with a positive weight")
         object.__setattr__(self, "_salt", salt)
         object.__setattr__(self, "_weights", tuple(checked))
         object.__setattr__(self, "_arms", arms)
+        object.__setattr__(self, "_pair", (*arms[0], *arms[1]) if len(arms) == 2 else None)
         object.__setattr__(self, "_first", arms[0][0])
 
     @property
@@ -111,17 +115,24 @@ class Split:
 
         Raises ``UnicodeEncodeError`` when ``unit_id`` is not encodable as UTF-8.
         """
-        # Hot path: one encode per call, then one concat + hash + log per positive arm. The
+        # Hot path. mmh3 hashes a str as its UTF-8 bytes, but crashes the process on a lone
+        # surrogate: text that is not pure ASCII is encoded first, which raises instead. The
         # score is written as the spec states it (a division by w) so that near-ties round the
-        # same way as in other implementations. Starting from +inf with a strict "<" makes the
-        # first declared variation win every exact tie, including all scores overflowing to inf.
-        unit = unit_id.encode()
-        hash32 = mmh3.hash
-        log = math.log
+        # same way as in other implementations; a strict "<" makes the first declared
+        # variation win exact ties (including scores overflowing to inf). Two-arm splits, the
+        # common A/B case, skip the loop.
+        if not unit_id.isascii():
+            unit_id.encode()
+        pair = self._pair
+        if pair is not None:
+            name0, prefix0, weight0, name1, prefix1, weight1 = pair
+            score0 = -_log((_hash(prefix0 + unit_id, 0, False) + 0.5) * _TWO_TO_MINUS_32) / weight0
+            score1 = -_log((_hash(prefix1 + unit_id, 0, False) + 0.5) * _TWO_TO_MINUS_32) / weight1
+            return name1 if score1 < score0 else name0
         best = self._first
         best_score = math.inf
         for name, prefix, weight in self._arms:
-            score = -log((hash32(prefix + unit, 0, False) + 0.5) * _TWO_TO_MINUS_32) / weight
+            score = -_log((_hash(prefix + unit_id, 0, False) + 0.5) * _TWO_TO_MINUS_32) / weight
             if score < best_score:
                 best = name
                 best_score = score

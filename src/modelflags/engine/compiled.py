@@ -7,7 +7,7 @@ result is immutable and shared by every thread that evaluates.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ class CompiledFlag:
     enabled: bool
     default: str
     kind: str
+    """boolean, string, integer, float, object or array (see ``_value_kind``)."""
     values: Mapping[str, Any]
     fresh: Mapping[str, Callable[[], Any]]
     unit_key: str | None
@@ -123,7 +124,7 @@ def _compile_flag(
         key=key,
         enabled=flag.state == "on",
         default=flag.default,
-        kind=json_kind(next(iter(flag.variations.values()))),
+        kind=_value_kind(flag.variations.values()),
         values=flag.variations,
         fresh={name: _fresh_copier(value) for name, value in flag.variations.items()},
         unit_key=flag.assignment.key,
@@ -143,6 +144,19 @@ def _compile_flag(
         metadata=metadata,
         source=flag,
     )
+
+
+def _value_kind(values: Iterable[Any]) -> str:
+    """What the variations are: boolean, string, integer, float, object or array.
+
+    Validation guarantees one JSON type per flag; numbers are ``integer`` when every
+    variation is a whole number written without a decimal point, else ``float``.
+    """
+    kinds = {json_kind(value) for value in values}
+    kind = kinds.pop()
+    if kind == "number":
+        return "integer" if all(type(value) is int for value in values) else "float"
+    return kind
 
 
 def _fresh_copier(value: Any) -> Callable[[], Any]:

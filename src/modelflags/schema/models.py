@@ -62,6 +62,16 @@ class Assignment(_Model):
         None, description="Hash salt; omitted = the flag key. Change it to re-randomise."
     )
 
+    @field_validator("unit", "key", "salt")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+        return value
+
 
 class Exclusions(_Model):
     """Units in any of these segments never enter rules or the split."""
