@@ -7,20 +7,40 @@ Flags are evaluated through the standard OpenFeature client with
 from modelflags.engine.flagset import FlagSet
 from modelflags.engine.resolution import ErrorCode, Reason, Resolution
 from modelflags.errors import FlagFileError, Issue, ModelFlagsError, SourceError
+from modelflags.evidence import (
+    Evidence,
+    JsonlTracker,
+    MemoryTracker,
+    StdoutTracker,
+    StructlogTracker,
+    Tracker,
+    otel_attributes,
+    read_events,
+    tracker_from_url,
+)
 from modelflags.provider import ModelFlagsProvider
 from modelflags.store import load_flags
 
 __all__ = [
     "ErrorCode",
+    "Evidence",
     "FlagFileError",
     "FlagSet",
     "Issue",
+    "JsonlTracker",
+    "MemoryTracker",
     "ModelFlagsError",
     "ModelFlagsProvider",
     "Reason",
     "Resolution",
     "SourceError",
+    "StdoutTracker",
+    "StructlogTracker",
+    "Tracker",
     "load_flags",
+    "otel_attributes",
+    "read_events",
+    "tracker_from_url",
 ]
 
 __version__ = "0.1.0"

@@ -23,6 +23,8 @@ from openfeature.track import TrackingEventDetails
 from modelflags.engine.compiled import CompiledFlag
 from modelflags.engine.evaluation import NOT_TEXT, decide, error_message
 from modelflags.engine.flagset import FlagSet
+from modelflags.engine.resolution import Resolution
+from modelflags.evidence.recorder import Evidence
 from modelflags.loader.sources import Source
 from modelflags.store import FlagStore, Reload
 
@@ -50,20 +52,23 @@ class ModelFlagsProvider(AbstractProvider):
 
     ``poll_interval`` (seconds) sets how often the source is checked for edits: by default
     0.25 s for files and directories, 15 s for URLs; 0 turns watching off. ``evidence``
-    receives ``track()`` calls as outcome events. ``clock`` (epoch seconds) is read for
-    flags with a schedule.
+    receives ``track()`` calls as outcome events (default: the tracker URL in the
+    ``MODELFLAGS_EVIDENCE`` environment variable, if set); shutdown closes it. ``clock``
+    (epoch seconds) is read for flags with a schedule.
     """
 
     def __init__(
         self,
         source: str | os.PathLike[str] | Source,
         *,
-        evidence: Any = None,
+        evidence: Evidence | None = None,
         poll_interval: float | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
-        self.evidence = evidence
+        self.evidence = evidence if evidence is not None else Evidence.from_env()
+        if self.evidence is not None:
+            self.evidence.bind(self)
         self._stale = False
         self._store = FlagStore(source, poll_interval=poll_interval, clock=clock)
 
@@ -77,12 +82,8 @@ class ModelFlagsProvider(AbstractProvider):
     def shutdown(self) -> None:
         """Stop watching; flush and close the evidence recorder, if any."""
         self._store.stop()
-        close = getattr(self.evidence, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception as error:
-                log.error("closing evidence failed", error=repr(error))
+        if self.evidence is not None:
+            self.evidence.close()
 
     def get_metadata(self) -> Metadata:
         return _METADATA
@@ -200,14 +201,46 @@ class ModelFlagsProvider(AbstractProvider):
         evaluation_context: EvaluationContext | None = None,
         tracking_event_details: TrackingEventDetails | None = None,
     ) -> None:
-        """Record an outcome event through the configured evidence (never raises)."""
-        handler = getattr(self.evidence, "track", None)
-        if not callable(handler):
+        """Record an outcome event through the evidence (never raises).
+
+        ``attributes["flagKey"]`` names the flag: it is evaluated for the context to fill in
+        the unit, variation and experiment. Numeric and boolean attributes become metrics,
+        the rest attributes; ``details.value`` is the outcome's value.
+        """
+        if self.evidence is None:
             return
         try:
-            handler(self, tracking_event_name, evaluation_context, tracking_event_details)
+            details = tracking_event_details or TrackingEventDetails()
+            extra = dict(details.attributes)
+            flag_key = extra.pop("flagKey", None)
+            metrics = {k: v for k, v in extra.items() if isinstance(v, int | float)}
+            for key in metrics:
+                del extra[key]
+            facts: Any = self.evaluate_for_evidence(str(flag_key), evaluation_context)
+            self.evidence.outcome(
+                tracking_event_name, facts if facts is not None else str(flag_key or ""),
+                evaluation_context, details.value, attributes=extra, **metrics,
+            )  # fmt: skip
         except Exception as error:
             log.error("track failed", event=tracking_event_name, error=repr(error))
+
+    # -- what the evidence asks of the flags (FlagLookup) ----------------------------------
+
+    def evaluate_for_evidence(self, flag_key: str, context: Any) -> Resolution | None:
+        """The direct-path resolution of ``flag_key`` for an OpenFeature context."""
+        flags = self._store.flags
+        if flags is None or flag_key not in flags:
+            return None
+        attributes: dict[str, Any] = {}
+        if isinstance(context, EvaluationContext):
+            attributes = {**context.attributes, "targetingKey": context.targeting_key}
+        return flags.evaluate(flag_key, attributes)
+
+    def variation_value(self, flag_key: str, variation: str) -> Any:
+        """The value of one variation of a flag (None when unknown)."""
+        flags = self._store.flags
+        flag = flags.flags.get(flag_key) if flags is not None else None
+        return flag.fresh[variation]() if flag is not None and variation in flag.fresh else None
 
 
 def _error(

@@ -1,0 +1,31 @@
+"""Evidence: exposure and outcome events with shared join keys, and the trackers they go to.
+
+Never imports the engine: an event is data, read from evaluation results by duck typing.
+"""
+
+from modelflags.evidence.codec import read_events
+from modelflags.evidence.dispatcher import OnFull
+from modelflags.evidence.jsonl_tracker import JsonlTracker, StdoutTracker, rotated_files
+from modelflags.evidence.otel import otel_attributes
+from modelflags.evidence.recorder import ENV_VAR, Evidence, Exposure, FlagLookup
+from modelflags.evidence.structlog_tracker import StructlogTracker
+from modelflags.evidence.tracker import Event, MemoryTracker, Tracker
+from modelflags.evidence.urls import tracker_from_url
+
+__all__ = [
+    "ENV_VAR",
+    "Event",
+    "Evidence",
+    "Exposure",
+    "FlagLookup",
+    "JsonlTracker",
+    "MemoryTracker",
+    "OnFull",
+    "StdoutTracker",
+    "StructlogTracker",
+    "Tracker",
+    "otel_attributes",
+    "read_events",
+    "rotated_files",
+    "tracker_from_url",
+]

@@ -1,0 +1,186 @@
+"""Exposure and outcome events: the wire format of DESIGN section 4, built cheaply.
+
+On the request path an event is a plain dict with a float ``timestamp``; the dispatcher's
+background thread turns it into RFC 3339 text (:func:`finish`), so formatting dates costs the
+application nothing. Every event carries the same join keys as the flag evaluation it came
+from: ``flagKey``, ``experimentKey``, ``assignmentUnit``, ``unitId``, ``variation``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from modelflags.evidence.tracker import Event
+
+__all__ = [
+    "ROUTE_FIELDS",
+    "Facts",
+    "exposure_event",
+    "facts_of",
+    "finish",
+    "new_event_id",
+    "outcome_event",
+    "rfc3339",
+    "unit_of",
+]
+
+ROUTE_FIELDS = ("modelRoute", "promptVersion", "retrievalProfile")
+"""Fields copied from the variation value that ran into its exposure."""
+
+_prefix = os.urandom(6).hex()
+_counter = itertools.count(1)
+
+
+def _reseed() -> None:  # a forked worker must not repeat its parent's ids
+    global _prefix, _counter
+    _prefix, _counter = os.urandom(6).hex(), itertools.count(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed)
+
+
+def new_event_id() -> str:
+    """A unique event id: 48 random bits per process, then a counter (for de-duplication)."""
+    return f"{_prefix}-{next(_counter):x}"
+
+
+_second: list[tuple[int, str]] = [(-1, "")]  # the last second formatted, for reuse
+
+
+def rfc3339(timestamp: float) -> str:
+    """Epoch seconds as RFC 3339 UTC with milliseconds, e.g. ``2026-11-22T03:40:12.123Z``."""
+    whole = int(timestamp // 1)
+    cached, text = _second[0]
+    if whole != cached:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second[0] = (whole, text)
+    millis = min(int((timestamp - whole) * 1000), 999)
+    return f"{text}.{millis:03d}Z"
+
+
+def finish(event: Event) -> Event:
+    """Make a queued event ready to write: the float timestamp becomes RFC 3339 text."""
+    timestamp = event["timestamp"]
+    if type(timestamp) is float:
+        event["timestamp"] = rfc3339(timestamp)
+    return event
+
+
+class Facts:
+    """What an evaluation result says about the unit: read from OpenFeature
+    ``FlagEvaluationDetails`` or a modelflags ``Resolution`` alike (duck-typed, so the
+    evidence module needs neither)."""
+
+    __slots__ = ("flag_key", "metadata", "reason", "value", "variant")
+
+    def __init__(
+        self,
+        flag_key: str | None,
+        variant: str | None,
+        reason: str | None,
+        value: Any,
+        metadata: Mapping[str, Any],
+    ) -> None:
+        self.flag_key = flag_key
+        self.variant = variant
+        self.reason = reason
+        self.value = value
+        self.metadata = metadata
+
+
+def facts_of(details: Any) -> Facts:
+    """The facts of an evaluation result (any object with ``flag_key``, ``variant``, ...)."""
+    metadata = getattr(details, "flag_metadata", None)
+    if metadata is None:
+        metadata = getattr(details, "metadata", None) or {}
+    reason = getattr(details, "reason", None)
+    return Facts(
+        getattr(details, "flag_key", None),
+        getattr(details, "variant", None),
+        None if reason is None else str(reason),
+        getattr(details, "value", None),
+        metadata,
+    )
+
+
+def unit_of(facts: Facts, context: Any) -> str | None:
+    """The unit id: from the flag metadata, else the context's targeting key."""
+    unit = facts.metadata.get("unitId")
+    if unit is None and context is not None:
+        unit = getattr(context, "targeting_key", None)
+        if unit is None and isinstance(context, Mapping):
+            unit = context.get("targetingKey")
+    return None if unit is None else str(unit)
+
+
+def exposure_event(
+    facts: Facts,
+    context: Any,
+    *,
+    variation: str | None,
+    value: Any,
+    fallback_used: bool,
+    fallback_reason: str | None,
+    latency_ms: float | None,
+    estimated_cost: float | None,
+    error: bool,
+    error_type: str | None,
+    attributes: Mapping[str, Any],
+) -> Event:
+    """An exposure: what actually ran (``variation``, its route fields) for the unit."""
+    route = value if isinstance(value, Mapping) else {}
+    metadata = facts.metadata
+    return {
+        "event": "exposure",
+        "eventId": new_event_id(),
+        "timestamp": time.time(),
+        "flagKey": facts.flag_key,
+        "experimentKey": metadata.get("experimentKey"),
+        "assignmentUnit": metadata.get("assignmentUnit"),
+        "unitId": unit_of(facts, context),
+        "variation": variation,
+        "assignedVariation": facts.variant,
+        "reason": facts.reason,
+        "configVersion": metadata.get("configVersion"),
+        "fallbackUsed": fallback_used,
+        "fallbackReason": fallback_reason,
+        "modelRoute": route.get("modelRoute"),
+        "promptVersion": route.get("promptVersion"),
+        "retrievalProfile": route.get("retrievalProfile"),
+        "latencyMs": latency_ms,
+        "estimatedCost": estimated_cost,
+        "error": error,
+        "errorType": error_type,
+        "attributes": dict(attributes),
+    }
+
+
+def outcome_event(
+    name: str,
+    facts: Facts,
+    context: Any,
+    *,
+    value: float | None,
+    metrics: Mapping[str, float | bool],
+    attributes: Mapping[str, Any],
+) -> Event:
+    """An outcome: what happened to the unit afterwards, with the exposure's join keys."""
+    metadata = facts.metadata
+    return {
+        "event": name,
+        "eventId": new_event_id(),
+        "timestamp": time.time(),
+        "flagKey": facts.flag_key,
+        "experimentKey": metadata.get("experimentKey"),
+        "assignmentUnit": metadata.get("assignmentUnit"),
+        "unitId": unit_of(facts, context),
+        "variation": facts.variant,
+        "value": value,
+        "metrics": dict(metrics),
+        "attributes": dict(attributes),
+    }

@@ -1,0 +1,110 @@
+"""Events appended to a JSON-lines file: the simplest durable tracker.
+
+Append-only; each batch is one ``write`` of whole lines. When the file passes
+``rotate_bytes`` it is renamed to ``NAME.1.jsonl``, ``NAME.2.jsonl``, ... (the highest
+number is the newest rotated file) and a new file is started. ``fsync`` says when data is
+forced to disk: ``"never"`` (the OS decides; fastest), ``"flush"`` (on every flush and
+close) or ``"always"`` (after every batch). Readers (:func:`read_events`) skip a torn last
+line left by a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Literal
+
+from modelflags.evidence.codec import encode_lines
+from modelflags.evidence.tracker import Event
+
+__all__ = ["JsonlTracker", "StdoutTracker", "rotated_files"]
+
+Fsync = Literal["never", "flush", "always"]
+
+
+class JsonlTracker:
+    """Appends events to ``path`` as JSON lines (parent folders are created)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        rotate_bytes: int | None = 256 * 1024 * 1024,
+        fsync: Fsync = "flush",
+    ) -> None:
+        self.path = Path(path)
+        self.rotate_bytes = rotate_bytes
+        self.fsync = fsync
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[bytes] | None = None
+        self._size = 0
+
+    def _open(self) -> IO[bytes]:
+        if self._file is None:
+            self._file = self.path.open("ab")
+            self._size = self._file.tell()
+        return self._file
+
+    def emit(self, events: Sequence[Event]) -> None:
+        data = encode_lines(events)
+        file = self._open()
+        if (
+            self.rotate_bytes is not None
+            and self._size
+            and self._size + len(data) > self.rotate_bytes
+        ):
+            self._rotate()
+            file = self._open()
+        file.write(data)
+        self._size += len(data)
+        if self.fsync == "always":
+            file.flush()
+            os.fsync(file.fileno())
+
+    def _rotate(self) -> None:
+        assert self._file is not None
+        self._file.close()
+        self._file = None
+        number = len(rotated_files(self.path)) + 1
+        self.path.rename(self.path.with_name(f"{self.path.stem}.{number}{self.path.suffix}"))
+
+    def flush(self, timeout: float | None = None) -> None:
+        if self._file is not None:
+            self._file.flush()
+            if self.fsync != "never":
+                os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self.flush()
+            self._file.close()
+            self._file = None
+
+
+def rotated_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The rotated files of a JSONL path, oldest first (not including the live file)."""
+    live = Path(path)
+    found = []
+    for candidate in live.parent.glob(f"{live.stem}.*{live.suffix}"):
+        number = candidate.name[len(live.stem) + 1 : len(candidate.name) - len(live.suffix)]
+        if number.isdigit():
+            found.append((int(number), candidate))
+    return [candidate for _, candidate in sorted(found)]
+
+
+class StdoutTracker:
+    """Events as JSON lines on standard output (or another binary stream)."""
+
+    def __init__(self, stream: IO[bytes] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout.buffer
+
+    def emit(self, events: Sequence[Event]) -> None:
+        self.stream.write(encode_lines(events))
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.flush()

@@ -1,0 +1,291 @@
+"""``Evidence``: record what ran (exposures) and what happened (outcomes), never in the way.
+
+Recording never raises into the application and never blocks it on I/O: events are built
+as plain dicts and queued; one background thread delivers them to the tracker. Problems are
+logged once with structlog and counted (:attr:`Evidence.counters`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import time
+import weakref
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol
+
+import structlog
+
+from modelflags.evidence.dispatcher import Dispatcher, OnFull
+from modelflags.evidence.events import Facts, exposure_event, facts_of, outcome_event
+from modelflags.evidence.tracker import Tracker
+
+__all__ = ["ENV_VAR", "Evidence", "Exposure", "FlagLookup"]
+
+ENV_VAR = "MODELFLAGS_EVIDENCE"
+"""Environment variable naming a tracker URL (``jsonl:///path``, ``https://...``, ...)."""
+
+log = structlog.get_logger("modelflags")
+
+_live: weakref.WeakSet[Evidence] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for evidence in list(_live):
+        evidence.close(timeout=2.0)
+
+
+class FlagLookup(Protocol):
+    """What a provider offers the evidence: evaluate a flag, read a variation's value."""
+
+    def evaluate_for_evidence(self, flag_key: str, context: Any) -> Any:
+        """The evaluation result of ``flag_key`` for ``context`` (details-like), or None."""
+        ...
+
+    def variation_value(self, flag_key: str, variation: str) -> Any:
+        """The value of one variation of a flag, or None when unknown."""
+        ...
+
+
+class Evidence:
+    """Records exposures and outcomes with shared join keys to a tracker.
+
+    >>> from modelflags import Evidence, MemoryTracker
+    >>> evidence = Evidence(MemoryTracker())
+    >>> with evidence.exposure(route, ctx) as exposure:          # doctest: +SKIP
+    ...     reply = call_model(route.value)
+    ...     exposure.record(estimated_cost=reply.cost)
+
+    ``tracker`` is a :class:`Tracker` or a tracker URL (see :func:`tracker_from_url`).
+    ``queue_size`` bounds the in-memory queue; when it is full, ``on_full`` says what
+    happens: ``"drop"`` (counted) or ``"spill"`` to ``spill_dir`` (replayed later).
+    """
+
+    def __init__(
+        self,
+        tracker: Tracker | str,
+        *,
+        queue_size: int = 10_000,
+        on_full: OnFull = "drop",
+        spill_dir: str | os.PathLike[str] | None = None,
+        batch_size: int = 512,
+        flush_interval: float = 0.2,
+    ) -> None:
+        if isinstance(tracker, str):
+            from modelflags.evidence.urls import tracker_from_url
+
+            tracker = tracker_from_url(tracker)
+        self.tracker = tracker
+        self._dispatcher = Dispatcher(
+            tracker,
+            queue_size=queue_size,
+            on_full=on_full,
+            spill_dir=spill_dir,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+        )
+        self._lookup: FlagLookup | None = None
+        _live.add(self)
+
+    @classmethod
+    def from_env(cls, **options: Any) -> Evidence | None:
+        """An Evidence for the tracker URL in ``MODELFLAGS_EVIDENCE``, or None if unset."""
+        url = os.environ.get(ENV_VAR, "").strip()
+        return cls(url, **options) if url else None
+
+    def bind(self, lookup: FlagLookup) -> None:
+        """Let outcomes named by flag key, and fallbacks, be resolved through a provider."""
+        self._lookup = lookup
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """``sent``, ``spilled``, ``dropped``, ``failed`` and ``queued`` event counts."""
+        d = self._dispatcher
+        return {"sent": d.sent, "spilled": d.spilled, "dropped": d.dropped,
+                "failed": d.failed, "queued": d.queued}  # fmt: skip
+
+    # -- recording -------------------------------------------------------------------------
+
+    def exposure(self, details: Any, context: Any = None) -> Exposure:
+        """An exposure of ``details`` (an evaluation result) for ``context``.
+
+        Use it as a context manager: latency is measured across the block unless recorded,
+        and an exception escaping the block is recorded (``error``, ``errorType``) and
+        re-raised. Without ``with``, :meth:`Exposure.record` sends the event at once.
+        """
+        return Exposure(self, details, context)
+
+    def outcome(
+        self,
+        name: str,
+        details_or_flag_key: Any,
+        context: Any = None,
+        value: float | None = None,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        **metrics: float | bool,
+    ) -> None:
+        """Record outcome ``name`` for the unit of an evaluation (or of a flag key).
+
+        ``metrics`` are numbers or booleans; anything else is kept under ``attributes``.
+        """
+        try:
+            facts = self._facts(details_or_flag_key, context)
+            numbers: dict[str, float | bool] = {}
+            extra: dict[str, Any] = dict(attributes or {})
+            for key, metric in metrics.items():
+                if isinstance(metric, int | float):
+                    numbers[key] = metric
+                else:
+                    extra[key] = metric
+            self._dispatcher.submit(
+                outcome_event(
+                    name, facts, context, value=_number(value), metrics=numbers, attributes=extra
+                )
+            )
+        except Exception as error:
+            log.error("recording an outcome failed", outcome=name, error=repr(error))
+
+    def _facts(self, details_or_flag_key: Any, context: Any) -> Facts:
+        if not isinstance(details_or_flag_key, str):
+            return facts_of(details_or_flag_key)
+        if self._lookup is not None:
+            details = self._lookup.evaluate_for_evidence(details_or_flag_key, context)
+            if details is not None:
+                return facts_of(details)
+        return Facts(details_or_flag_key, None, None, None, {})
+
+    def _variation_value(self, flag_key: str | None, variation: str) -> Any:
+        if self._lookup is None or flag_key is None:
+            return None
+        return self._lookup.variation_value(flag_key, variation)
+
+    # -- delivery --------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = 5.0) -> bool:
+        """Deliver everything recorded so far; True when done within ``timeout`` seconds."""
+        try:
+            return self._dispatcher.flush(timeout)
+        except Exception as error:
+            log.error("flushing evidence failed", error=repr(error))
+            return False
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Flush, stop the background thread and close the tracker (idempotent)."""
+        try:
+            self._dispatcher.close(timeout)
+        except Exception as error:
+            log.error("closing evidence failed", error=repr(error))
+        _live.discard(self)
+
+
+class Exposure:
+    """One exposure being recorded; see :meth:`Evidence.exposure`."""
+
+    __slots__ = (
+        "_attributes", "_context", "_cost", "_error", "_error_type", "_evidence", "_facts",
+        "_fallback_reason", "_latency", "_open", "_sent", "_start", "_value", "_variation",
+    )  # fmt: skip
+
+    def __init__(self, evidence: Evidence, details: Any, context: Any) -> None:
+        self._evidence = evidence
+        self._facts = facts_of(details)
+        self._context = context
+        self._variation = self._facts.variant
+        self._value = self._facts.value
+        self._fallback_reason: str | None = None
+        self._latency: float | None = None
+        self._cost: float | None = None
+        self._error = False
+        self._error_type: str | None = None
+        self._attributes: dict[str, Any] = {}
+        self._start = 0.0
+        self._open = False
+        self._sent = False
+
+    def __enter__(self) -> Exposure:
+        self._open = True
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: object, tb: object
+    ) -> Literal[False]:
+        if exc_type is not None:
+            self._error = True
+            self._error_type = exc_type.__name__
+        if self._latency is None:
+            self._latency = (time.perf_counter() - self._start) * 1000.0
+        self._open = False
+        self._send()
+        return False  # an exception in the block is re-raised
+
+    def fallback(self, variation: str, *, reason: str | None = None, value: Any = None) -> None:
+        """The unit was served ``variation`` instead of its assigned one (``reason`` why).
+
+        The route fields come from ``value`` or, when the evidence is bound to a provider,
+        from the flag's own variation.
+        """
+        try:
+            self._variation = variation
+            self._fallback_reason = reason or "fallback"
+            self._value = (
+                value
+                if value is not None
+                else self._evidence._variation_value(self._facts.flag_key, variation)
+            )
+        except Exception as error:
+            log.error("recording a fallback failed", error=repr(error))
+
+    def record(
+        self,
+        *,
+        latency_ms: float | None = None,
+        estimated_cost: float | None = None,
+        error: bool | None = None,
+        error_type: str | None = None,
+        **attributes: Any,
+    ) -> None:
+        """Set what was measured; extra keywords become ``attributes``."""
+        if latency_ms is not None:
+            self._latency = _number(latency_ms)
+        if estimated_cost is not None:
+            self._cost = _number(estimated_cost)
+        if error is not None:
+            self._error = bool(error)
+        if error_type is not None:
+            self._error, self._error_type = True, str(error_type)
+        self._attributes.update(attributes)
+        if not self._open:
+            self._send()
+
+    def _send(self) -> None:
+        if self._sent:
+            return
+        self._sent = True
+        try:
+            self._evidence._dispatcher.submit(
+                exposure_event(
+                    self._facts,
+                    self._context,
+                    variation=self._variation,
+                    value=self._value,
+                    fallback_used=self._fallback_reason is not None,
+                    fallback_reason=self._fallback_reason,
+                    latency_ms=self._latency,
+                    estimated_cost=self._cost,
+                    error=self._error,
+                    error_type=self._error_type,
+                    attributes=self._attributes,
+                )
+            )
+        except Exception as error:
+            log.error("recording an exposure failed", error=repr(error))
+
+
+def _number(value: Any) -> float | None:
+    """A number for a numeric field, or None for anything that is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value

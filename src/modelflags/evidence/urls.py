@@ -1,0 +1,45 @@
+"""Choose a tracker from a URL, e.g. from the ``MODELFLAGS_EVIDENCE`` environment variable.
+
+======================  ============================================
+``jsonl:///abs/path``   :class:`JsonlTracker` on an absolute path
+``jsonl:relative/path`` :class:`JsonlTracker` on a relative path
+``https://...``         :class:`HttpTracker` posting to that URL
+``stdout:``             :class:`StdoutTracker` (JSON lines)
+``structlog:``          :class:`StructlogTracker`
+``memory:``             :class:`MemoryTracker`
+======================  ============================================
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from modelflags.errors import ModelFlagsError
+from modelflags.evidence.jsonl_tracker import JsonlTracker, StdoutTracker
+from modelflags.evidence.structlog_tracker import StructlogTracker
+from modelflags.evidence.tracker import MemoryTracker, Tracker
+
+__all__ = ["tracker_from_url"]
+
+
+def tracker_from_url(url: str) -> Tracker:
+    """The tracker a URL names; raises ModelFlagsError for an unknown scheme."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "jsonl":
+        path = unquote(parts.netloc + parts.path)
+        if not path:
+            raise ModelFlagsError(f"{url!r}: a jsonl tracker URL needs a path")
+        return JsonlTracker(path)
+    if scheme in ("http", "https"):
+        from modelflags.evidence.http_tracker import HttpTracker
+
+        return HttpTracker(url)
+    if scheme == "stdout":
+        return StdoutTracker()
+    if scheme == "structlog":
+        return StructlogTracker()
+    if scheme == "memory":
+        return MemoryTracker()
+    known = "jsonl:///path, https://..., stdout:, structlog:, memory:"
+    raise ModelFlagsError(f"{url!r}: unknown tracker URL (known: {known})")
