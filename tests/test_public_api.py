@@ -8,15 +8,25 @@ import modelflags
 def test_public_names_are_exactly_these() -> None:
     assert modelflags.__all__ == [
         "ErrorCode",
+        "Evidence",
         "FlagFileError",
         "FlagSet",
+        "HttpTracker",
         "Issue",
+        "JsonlTracker",
+        "MemoryTracker",
         "ModelFlagsError",
         "ModelFlagsProvider",
         "Reason",
         "Resolution",
         "SourceError",
+        "StdoutTracker",
+        "StructlogTracker",
+        "Tracker",
         "load_flags",
+        "otel_attributes",
+        "read_events",
+        "tracker_from_url",
     ]
 
 

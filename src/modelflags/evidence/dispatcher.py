@@ -19,7 +19,7 @@ from typing import Literal
 
 import structlog
 
-from modelflags.evidence.events import finish
+from modelflags.evidence.events import Pending, finish
 from modelflags.evidence.spool import Spool
 from modelflags.evidence.tracker import Event, Tracker
 
@@ -51,7 +51,7 @@ class Dispatcher:
         self.flush_interval = flush_interval
         self.spool = Spool(spill_dir) if on_full == "spill" and spill_dir is not None else None
         self.sent = self.spilled = self.dropped = self.failed = 0
-        self._queue: deque[Event] = deque()
+        self._queue: deque[Event | Pending] = deque()
         self._wake = threading.Event()
         self._done = threading.Condition()
         self._requested = 0  # flush generations asked for / completed
@@ -63,8 +63,8 @@ class Dispatcher:
 
     # -- request path ----------------------------------------------------------------------
 
-    def submit(self, event: Event) -> None:
-        """Queue one event; never blocks on I/O, never raises."""
+    def submit(self, event: Event | Pending) -> None:
+        """Queue one event (or a pending record); never blocks on I/O, never raises."""
         queue = self._queue
         if len(queue) < self.queue_size and not self._closed:
             queue.append(event)
@@ -73,7 +73,7 @@ class Dispatcher:
             return
         self._overflow(event)
 
-    def _overflow(self, event: Event) -> None:
+    def _overflow(self, event: Event | Pending) -> None:
         if self.spool is not None and not self._closed:
             try:
                 if self.spool.append([finish(event)]):

@@ -12,13 +12,14 @@ import itertools
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from modelflags.evidence.tracker import Event
 
 __all__ = [
     "ROUTE_FIELDS",
     "Facts",
+    "Pending",
     "exposure_event",
     "facts_of",
     "finish",
@@ -63,8 +64,17 @@ def rfc3339(timestamp: float) -> str:
     return f"{text}.{millis:03d}Z"
 
 
-def finish(event: Event) -> Event:
-    """Make a queued event ready to write: the float timestamp becomes RFC 3339 text."""
+class Pending(Protocol):
+    """A queued record that becomes an event in the background thread."""
+
+    def to_event(self) -> Event:
+        """The finished event."""
+        ...
+
+
+def finish(item: Event | Pending) -> Event:
+    """Make a queued item ready to write: build it if pending; timestamps as RFC 3339."""
+    event = item if type(item) is dict else item.to_event()  # type: ignore[union-attr]
     timestamp = event["timestamp"]
     if type(timestamp) is float:
         event["timestamp"] = rfc3339(timestamp)
@@ -118,45 +128,50 @@ def unit_of(facts: Facts, context: Any) -> str | None:
     return None if unit is None else str(unit)
 
 
-def exposure_event(
-    facts: Facts,
+def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per exposure
+    details: Any,
     context: Any,
-    *,
-    variation: str | None,
-    value: Any,
-    fallback_used: bool,
+    timestamp: float,
+    fallback: str | None,
     fallback_reason: str | None,
+    route: tuple[Any, Any, Any],
     latency_ms: float | None,
     estimated_cost: float | None,
     error: bool,
     error_type: str | None,
-    attributes: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None,
 ) -> Event:
-    """An exposure: what actually ran (``variation``, its route fields) for the unit."""
-    route = value if isinstance(value, Mapping) else {}
+    """An exposure: what actually ran for the unit of an evaluation result (``details``).
+
+    ``fallback`` is the variation that ran instead of the assigned one (None: no fallback);
+    ``route`` holds the ``modelRoute``, ``promptVersion`` and ``retrievalProfile`` of the
+    value that ran. Positional, because the background thread builds one per exposure.
+    """
+    facts = facts_of(details)
     metadata = facts.metadata
+    reason = facts.reason
     return {
         "event": "exposure",
         "eventId": new_event_id(),
-        "timestamp": time.time(),
+        "timestamp": rfc3339(timestamp),
         "flagKey": facts.flag_key,
         "experimentKey": metadata.get("experimentKey"),
         "assignmentUnit": metadata.get("assignmentUnit"),
         "unitId": unit_of(facts, context),
-        "variation": variation,
+        "variation": facts.variant if fallback is None else fallback,
         "assignedVariation": facts.variant,
-        "reason": facts.reason,
+        "reason": reason,
         "configVersion": metadata.get("configVersion"),
-        "fallbackUsed": fallback_used,
+        "fallbackUsed": fallback is not None,
         "fallbackReason": fallback_reason,
-        "modelRoute": route.get("modelRoute"),
-        "promptVersion": route.get("promptVersion"),
-        "retrievalProfile": route.get("retrievalProfile"),
+        "modelRoute": route[0],
+        "promptVersion": route[1],
+        "retrievalProfile": route[2],
         "latencyMs": latency_ms,
         "estimatedCost": estimated_cost,
         "error": error,
         "errorType": error_type,
-        "attributes": dict(attributes),
+        "attributes": dict(attributes) if attributes else {},
     }
 
 

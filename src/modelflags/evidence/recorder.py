@@ -18,7 +18,7 @@ import structlog
 
 from modelflags.evidence.dispatcher import Dispatcher, OnFull
 from modelflags.evidence.events import Facts, exposure_event, facts_of, outcome_event
-from modelflags.evidence.tracker import Tracker
+from modelflags.evidence.tracker import Event, Tracker
 
 __all__ = ["ENV_VAR", "Evidence", "Exposure", "FlagLookup"]
 
@@ -181,28 +181,31 @@ class Evidence:
 
 
 class Exposure:
-    """One exposure being recorded; see :meth:`Evidence.exposure`."""
+    """One exposure being recorded; see :meth:`Evidence.exposure`.
 
-    __slots__ = (
-        "_attributes", "_context", "_cost", "_error", "_error_type", "_evidence", "_facts",
-        "_fallback_reason", "_latency", "_open", "_sent", "_start", "_value", "_variation",
-    )  # fmt: skip
+    Cheap on the request path: it keeps references and a few numbers; the event dict is
+    built by the background thread (:meth:`to_event`) after the exposure is sent.
+    """
+
+    # Class-level defaults: an instance sets only what the request changes.
+    _variation: str | None = None
+    _fallback_reason: str | None = None
+    _value: Any = None
+    _latency: float | None = None
+    _cost: float | None = None
+    _error = False
+    _error_type: str | None = None
+    _attributes: dict[str, Any] | None = None
+    _start = 0.0
+    _open = False
+    _sent = False
+    _timestamp = 0.0
+    _route: tuple[Any, Any, Any] = (None, None, None)
 
     def __init__(self, evidence: Evidence, details: Any, context: Any) -> None:
         self._evidence = evidence
-        self._facts = facts_of(details)
+        self._details = details
         self._context = context
-        self._variation = self._facts.variant
-        self._value = self._facts.value
-        self._fallback_reason: str | None = None
-        self._latency: float | None = None
-        self._cost: float | None = None
-        self._error = False
-        self._error_type: str | None = None
-        self._attributes: dict[str, Any] = {}
-        self._start = 0.0
-        self._open = False
-        self._sent = False
 
     def __enter__(self) -> Exposure:
         self._open = True
@@ -230,11 +233,10 @@ class Exposure:
         try:
             self._variation = variation
             self._fallback_reason = reason or "fallback"
-            self._value = (
-                value
-                if value is not None
-                else self._evidence._variation_value(self._facts.flag_key, variation)
-            )
+            if value is None:
+                flag_key = getattr(self._details, "flag_key", None)
+                value = self._evidence._variation_value(flag_key, variation)
+            self._value = value
         except Exception as error:
             log.error("recording a fallback failed", error=repr(error))
 
@@ -256,7 +258,10 @@ class Exposure:
             self._error = bool(error)
         if error_type is not None:
             self._error, self._error_type = True, str(error_type)
-        self._attributes.update(attributes)
+        if attributes:
+            if self._attributes is None:
+                self._attributes = {}
+            self._attributes.update(attributes)
         if not self._open:
             self._send()
 
@@ -265,23 +270,23 @@ class Exposure:
             return
         self._sent = True
         try:
-            self._evidence._dispatcher.submit(
-                exposure_event(
-                    self._facts,
-                    self._context,
-                    variation=self._variation,
-                    value=self._value,
-                    fallback_used=self._fallback_reason is not None,
-                    fallback_reason=self._fallback_reason,
-                    latency_ms=self._latency,
-                    estimated_cost=self._cost,
-                    error=self._error,
-                    error_type=self._error_type,
-                    attributes=self._attributes,
-                )
-            )
+            self._timestamp = time.time()
+            value = self._value if self._fallback_reason is not None else self._details.value
+            if type(value) is dict:  # the route as it is now: the caller may mutate it later
+                get = value.get
+                self._route = (get("modelRoute"), get("promptVersion"), get("retrievalProfile"))
+            self._evidence._dispatcher.submit(self)
         except Exception as error:
             log.error("recording an exposure failed", error=repr(error))
+
+    def to_event(self) -> Event:
+        """The exposure event (called by the background thread once the exposure is sent)."""
+        fell_back = self._variation if self._fallback_reason is not None else None
+        return exposure_event(
+            self._details, self._context, self._timestamp, fell_back, self._fallback_reason,
+            self._route, self._latency, self._cost, self._error, self._error_type,
+            self._attributes,
+        )  # fmt: skip
 
 
 def _number(value: Any) -> float | None:
