@@ -9,6 +9,7 @@ from modelflags.engine.resolution import ErrorCode, Reason, Resolution
 from modelflags.errors import FlagFileError, Issue, ModelFlagsError, SourceError
 from modelflags.evidence import (
     Evidence,
+    HttpTracker,
     JsonlTracker,
     MemoryTracker,
     StdoutTracker,
@@ -26,6 +27,7 @@ __all__ = [
     "Evidence",
     "FlagFileError",
     "FlagSet",
+    "HttpTracker",
     "Issue",
     "JsonlTracker",
     "MemoryTracker",

@@ -5,6 +5,7 @@ Never imports the engine: an event is data, read from evaluation results by duck
 
 from modelflags.evidence.codec import read_events
 from modelflags.evidence.dispatcher import OnFull
+from modelflags.evidence.http_tracker import HttpTracker
 from modelflags.evidence.jsonl_tracker import JsonlTracker, StdoutTracker, rotated_files
 from modelflags.evidence.otel import otel_attributes
 from modelflags.evidence.recorder import ENV_VAR, Evidence, Exposure, FlagLookup
@@ -18,6 +19,7 @@ __all__ = [
     "Evidence",
     "Exposure",
     "FlagLookup",
+    "HttpTracker",
     "JsonlTracker",
     "MemoryTracker",
     "OnFull",
