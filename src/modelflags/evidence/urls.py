@@ -15,6 +15,7 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 from modelflags.errors import ModelFlagsError
+from modelflags.evidence.http_tracker import HttpTracker
 from modelflags.evidence.jsonl_tracker import JsonlTracker, StdoutTracker
 from modelflags.evidence.structlog_tracker import StructlogTracker
 from modelflags.evidence.tracker import MemoryTracker, Tracker
@@ -32,8 +33,6 @@ def tracker_from_url(url: str) -> Tracker:
             raise ModelFlagsError(f"{url!r}: a jsonl tracker URL needs a path")
         return JsonlTracker(path)
     if scheme in ("http", "https"):
-        from modelflags.evidence.http_tracker import HttpTracker
-
         return HttpTracker(url)
     if scheme == "stdout":
         return StdoutTracker()
