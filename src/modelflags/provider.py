@@ -217,12 +217,13 @@ class ModelFlagsProvider(AbstractProvider):
             for key in metrics:
                 del extra[key]
             facts: Any = self.evaluate_for_evidence(str(flag_key), evaluation_context)
-            self.evidence.outcome(
-                tracking_event_name, facts if facts is not None else str(flag_key or ""),
-                evaluation_context, details.value, attributes=extra, **metrics,
+            # metrics as a mapping: an attribute may be called "name", "value", "context", ...
+            self.evidence._outcome(
+                tracking_event_name, facts if facts is not None else flag_key,
+                evaluation_context, details.value, metrics, extra,
             )  # fmt: skip
         except Exception as error:
-            log.error("track failed", event=tracking_event_name, error=repr(error))
+            log.error("track failed", outcome=tracking_event_name, error=repr(error))
 
     # -- what the evidence asks of the flags (FlagLookup) ----------------------------------
 
@@ -234,6 +235,8 @@ class ModelFlagsProvider(AbstractProvider):
         attributes: dict[str, Any] = {}
         if isinstance(context, EvaluationContext):
             attributes = {**context.attributes, "targetingKey": context.targeting_key}
+        elif isinstance(context, Mapping):  # the direct path's context: attributes as given
+            attributes = dict(context)
         return flags.evaluate(flag_key, attributes)
 
     def variation_value(self, flag_key: str, variation: str) -> Any:

@@ -9,7 +9,7 @@ line a crash leaves behind, or garbage.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,32 @@ def _fallback(value: Any) -> Any:
     return str(value)
 
 
+def _text(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` made of JSON types only (the slow path for what the fast one refuses)."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, Mapping):
+        return {_text(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(item) for item in value]
+    return _text(value)
+
+
 def encode(event: Event) -> bytes:
     """One event as compact JSON bytes (no newline)."""
-    return to_json(event, inf_nan_mode="null", fallback=_fallback)
+    try:
+        return to_json(event, inf_nan_mode="null", fallback=_fallback)
+    except Exception:  # bytes that are not UTF-8, a str() that raises: keep the event
+        return to_json(_plain(event), inf_nan_mode="null")
 
 
 def encode_lines(events: Sequence[Event]) -> bytes:

@@ -57,6 +57,7 @@ class Dispatcher:
         self._requested = 0  # flush generations asked for / completed
         self._completed = 0
         self._closed = False
+        self._idle_flush = False  # events were delivered since the tracker last flushed
         self._problems: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="modelflags-evidence", daemon=True)
         self._thread.start()
@@ -81,8 +82,11 @@ class Dispatcher:
                     self._problem("queue-full", "evidence queue full; spilling to disk")
                     return
             except OSError as error:
-                self._problem("spool", "evidence spool cannot be written", error=repr(error))
+                self._problem("spool", "evidence spool cannot be written", error=_describe(error))
         self.dropped += 1
+        if self._closed:
+            self._problem("closed", "evidence is closed; dropping events")
+            return
         self._problem("queue-full", "evidence queue full; dropping events",
                       queue_size=self.queue_size)  # fmt: skip
 
@@ -122,7 +126,11 @@ class Dispatcher:
             self._wake.clear()
             with self._done:
                 requested = self._requested
-            self._drain()
+            if not self._drain() and self._idle_flush:
+                # Quiet now: let the tracker send partial batches and sync its file.
+                self._idle_flush = False
+                with self._guard("flush"):
+                    self.tracker.flush(self.flush_interval)
             if self.spool and len(self._queue) < self.queue_size // 2:
                 self._replay()
             if requested > self._completed:
@@ -134,12 +142,25 @@ class Dispatcher:
             if self._closed and not self._queue:
                 return
 
-    def _drain(self) -> None:
+    def _drain(self) -> bool:
+        """Deliver everything queued; True when there was anything."""
         queue, popleft = self._queue, self._queue.popleft
+        if not queue:
+            return False
+        self._idle_flush = True
         while queue:
-            batch = [finish(popleft()) for _ in range(min(self.batch_size, len(queue)))]
-            if not self._deliver(batch):
+            batch = []
+            for _ in range(min(self.batch_size, len(queue))):
+                item = popleft()
+                try:
+                    batch.append(finish(item))
+                except Exception as error:  # one unreadable record must not stop the thread
+                    self.failed += 1
+                    self._problem("build", "an evidence event could not be built",
+                                  error=_describe(error))  # fmt: skip
+            if batch and not self._deliver(batch):
                 self.failed += len(batch)  # spooled events stay on disk instead
+        return True
 
     def _replay(self) -> None:
         assert self.spool is not None
@@ -156,7 +177,7 @@ class Dispatcher:
         try:
             self.tracker.emit(batch)
         except Exception as error:
-            self._problem("emit", "tracker failed to take events", error=repr(error))
+            self._problem("emit", "tracker failed to take events", error=_describe(error))
             return False
         self.sent += len(batch)
         self._resolved("emit")
@@ -167,7 +188,7 @@ class Dispatcher:
         try:
             yield
         except Exception as error:
-            self._problem(what, f"tracker {what} failed", error=repr(error))
+            self._problem(what, f"tracker {what} failed", error=_describe(error))
 
     def _problem(self, key: str, message: str, **details: object) -> None:
         if key not in self._problems:
@@ -178,3 +199,8 @@ class Dispatcher:
         if key in self._problems:
             self._problems.discard(key)
             log.info("evidence tracker recovered", problem=key)
+
+
+def _describe(error: BaseException) -> str:
+    """An error for the log: its type and message (which names the path, for OS errors)."""
+    return f"{type(error).__name__}: {error}"

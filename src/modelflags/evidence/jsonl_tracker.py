@@ -36,15 +36,21 @@ class JsonlTracker:
     ) -> None:
         self.path = Path(path)
         self.rotate_bytes = rotate_bytes
+        if fsync not in ("never", "flush", "always"):
+            raise ValueError(f"fsync must be 'never', 'flush' or 'always', not {fsync!r}")
         self.fsync = fsync
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] | None = None
         self._size = 0
 
     def _open(self) -> IO[bytes]:
         if self._file is None:
-            self._file = self.path.open("ab")
-            self._size = self._file.tell()
+            # Here, not in __init__: a path that cannot be written fails emit (counted and
+            # logged by the dispatcher) instead of the application's start-up.
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            file = self.path.open("ab")
+            if file.tell() and not _ends_with_newline(self.path):
+                file.write(b"\n")  # end a torn last line, or the next event joins it
+            self._file, self._size = file, file.tell()
         return self._file
 
     def emit(self, events: Sequence[Event]) -> None:
@@ -67,7 +73,8 @@ class JsonlTracker:
         assert self._file is not None
         self._file.close()
         self._file = None
-        number = len(rotated_files(self.path)) + 1
+        rotated = rotated_files(self.path)  # numbered after the newest: never overwrite one
+        number = _rotation_number(self.path, rotated[-1]) + 1 if rotated else 1
         self.path.rename(self.path.with_name(f"{self.path.stem}.{number}{self.path.suffix}"))
 
     def flush(self, timeout: float | None = None) -> None:
@@ -83,14 +90,26 @@ class JsonlTracker:
             self._file = None
 
 
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+def _rotation_number(live: Path, candidate: Path) -> int:
+    """N of ``NAME.N.jsonl`` (-1 when ``candidate`` is not a rotated file of ``live``)."""
+    number = candidate.name[len(live.stem) + 1 : len(candidate.name) - len(live.suffix)]
+    return int(number) if number.isdigit() else -1
+
+
 def rotated_files(path: str | os.PathLike[str]) -> list[Path]:
     """The rotated files of a JSONL path, oldest first (not including the live file)."""
     live = Path(path)
     found = []
     for candidate in live.parent.glob(f"{live.stem}.*{live.suffix}"):
-        number = candidate.name[len(live.stem) + 1 : len(candidate.name) - len(live.suffix)]
-        if number.isdigit():
-            found.append((int(number), candidate))
+        number = _rotation_number(live, candidate)
+        if number >= 0:
+            found.append((number, candidate))
     return [candidate for _, candidate in sorted(found)]
 
 

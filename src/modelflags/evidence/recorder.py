@@ -27,13 +27,18 @@ ENV_VAR = "MODELFLAGS_EVIDENCE"
 
 log = structlog.get_logger("modelflags")
 
-_live: weakref.WeakSet[Evidence] = weakref.WeakSet()
+# Dispatchers, not Evidence objects: a running dispatcher is kept alive by its own thread,
+# so the events of an Evidence the application no longer references are still delivered.
+_live: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
 
 
 @atexit.register
 def _flush_at_exit() -> None:
-    for evidence in list(_live):
-        evidence.close(timeout=2.0)
+    for dispatcher in list(_live):
+        try:
+            dispatcher.close(timeout=2.0)
+        except Exception as error:
+            log.error("closing evidence at exit failed", error=repr(error))
 
 
 class FlagLookup(Protocol):
@@ -86,7 +91,7 @@ class Evidence:
             flush_interval=flush_interval,
         )
         self._lookup: FlagLookup | None = None
-        _live.add(self)
+        _live.add(self._dispatcher)
 
     @classmethod
     def from_env(cls, **options: Any) -> Evidence | None:
@@ -130,6 +135,17 @@ class Evidence:
 
         ``metrics`` are numbers or booleans; anything else is kept under ``attributes``.
         """
+        self._outcome(name, details_or_flag_key, context, value, metrics, attributes)
+
+    def _outcome(  # noqa: PLR0917 -- the provider's track() calls it with any metric names
+        self,
+        name: str,
+        details_or_flag_key: Any,
+        context: Any,
+        value: Any,
+        metrics: Mapping[str, Any],
+        attributes: Mapping[str, Any] | None,
+    ) -> None:
         try:
             facts = self._facts(details_or_flag_key, context)
             numbers: dict[str, float | bool] = {}
@@ -177,7 +193,7 @@ class Evidence:
             self._dispatcher.close(timeout)
         except Exception as error:
             log.error("closing evidence failed", error=repr(error))
-        _live.discard(self)
+        _live.discard(self._dispatcher)
 
 
 class Exposure:
@@ -271,7 +287,11 @@ class Exposure:
         self._sent = True
         try:
             self._timestamp = time.time()
-            value = self._value if self._fallback_reason is not None else self._details.value
+            value = (
+                self._value
+                if self._fallback_reason is not None
+                else getattr(self._details, "value", None)
+            )
             if type(value) is dict:  # the route as it is now: the caller may mutate it later
                 get = value.get
                 self._route = (get("modelRoute"), get("promptVersion"), get("retrievalProfile"))
