@@ -244,3 +244,18 @@ def test_the_tracker_recovers_once_the_path_can_be_written(under_a_file: Path) -
     delivered = [event["metrics"]["seq"] for event in read_events([under_a_file])]
     assert delivered == [10, 11, 12, 13, 14]
     assert (evidence.counters["failed"], evidence.counters["sent"]) == (10, 5)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_fails_batches_without_raising_and_logs_once() -> None:
+    # /dev/full accepts the open and answers every write with ENOSPC: a disk that is full.
+    evidence = Evidence(JsonlTracker("/dev/full", fsync="never"), batch_size=5, flush_interval=0.01)
+    with capture_logs() as logs:
+        for _ in range(3):
+            record(evidence, 10)
+        evidence.close()
+    assert evidence.counters["sent"] == 0
+    assert evidence.counters["failed"] == 30
+    errors = [entry for entry in logs if entry["log_level"] == "error"]
+    assert len(errors) == 1
+    assert "No space left on device" in errors[0]["error"]

@@ -47,7 +47,9 @@ class JsonlTracker:
             # Here, not in __init__: a path that cannot be written fails emit (counted and
             # logged by the dispatcher) instead of the application's start-up.
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            file = self.path.open("ab")
+            # Unbuffered: a failed write (a full disk) fails this batch's emit, where the
+            # dispatcher counts it, instead of a later flush that loses events silently.
+            file = self.path.open("ab", buffering=0)
             if file.tell() and not _ends_with_newline(self.path):
                 file.write(b"\n")  # end a torn last line, or the next event joins it
             self._file, self._size = file, file.tell()
@@ -63,10 +65,19 @@ class JsonlTracker:
         ):
             self._rotate()
             file = self._open()
-        file.write(data)
+        try:
+            view = memoryview(data)
+            while view:  # a raw write may take only part of the data
+                written = file.write(view)
+                if not written:
+                    raise OSError(f"{self.path}: nothing could be written")
+                view = view[written:]
+        except OSError:
+            self._file = None  # reopen next time: _open ends the torn line first
+            file.close()
+            raise
         self._size += len(data)
         if self.fsync == "always":
-            file.flush()
             os.fsync(file.fileno())
 
     def _rotate(self) -> None:
@@ -79,7 +90,6 @@ class JsonlTracker:
 
     def flush(self, timeout: float | None = None) -> None:
         if self._file is not None:
-            self._file.flush()
             if self.fsync != "never":
                 os.fsync(self._file.fileno())
 
