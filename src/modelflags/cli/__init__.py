@@ -1,0 +1,46 @@
+"""The ``modelflags`` command: parse arguments, call the library, render. No logic here.
+
+Exit codes: 0 ok, 1 findings or failure, 2 usage error. Every subcommand has ``--help``;
+those with structured output take ``--format text|json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from modelflags.cli import schema_cmd
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+COMMANDS = (schema_cmd,)
+"""Every subcommand module, in the order ``--help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="modelflags",
+        description="Review, explain and roll back modelflags flag files.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exit_.code or 0)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 1
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
