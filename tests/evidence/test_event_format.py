@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,6 @@ from modelflags import Evidence, JsonlTracker, MemoryTracker, ModelFlagsProvider
 from modelflags.evidence import read_events
 
 FLAG = "answer_route"
-FLAGS = """\
-version: 1
-flags:
-  answer_route:
-    state: on
-    default: control
-    variations:
-      control:   {modelRoute: model_a, promptVersion: v3, retrievalProfile: baseline}
-      candidate: {modelRoute: model_b, promptVersion: v4, retrievalProfile: wide}
-      fallback:  {modelRoute: model_small, promptVersion: v3, retrievalProfile: safe}
-    assignment: {unit: conversation, key: conversationId, salt: answer_route}
-    split: {control: 50, candidate: 50}
-    experiment: {key: route-test, control: control, primary_metric: resolved}
-"""
 CANDIDATE_UNIT = "c0"  # bucketed into "candidate" by the salt above
 
 EXPOSURE_FIELDS = {
@@ -52,31 +37,6 @@ JOIN_KEYS = ("unitId", "assignmentUnit", "experimentKey", "configVersion")
 
 def context(unit: str) -> EvaluationContext:
     return EvaluationContext(attributes={"conversationId": unit})
-
-
-@pytest.fixture
-def flag_file(tmp_path: Path) -> Path:
-    path = tmp_path / "flags.yaml"
-    path.write_text(FLAGS)
-    return path
-
-
-@pytest.fixture
-def memory() -> MemoryTracker:
-    return MemoryTracker()
-
-
-@pytest.fixture
-def evidence(memory: MemoryTracker) -> Iterator[Evidence]:
-    evidence = Evidence(memory, flush_interval=0.01)
-    yield evidence
-    evidence.close()
-
-
-@pytest.fixture
-def client(flag_file: Path, evidence: Evidence) -> OpenFeatureClient:
-    api.set_provider_and_wait(ModelFlagsProvider(flag_file, evidence=evidence, poll_interval=0))
-    return api.get_client()
 
 
 def delivered(evidence: Evidence, memory: MemoryTracker) -> list[dict[str, Any]]:

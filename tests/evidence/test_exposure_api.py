@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,38 +14,11 @@ import pytest
 from modelflags import Evidence, JsonlTracker, MemoryTracker, Resolution, load_flags
 
 FLAG = "answer_route"
-FLAGS = """\
-version: 1
-flags:
-  answer_route:
-    state: on
-    default: control
-    variations:
-      control:   {modelRoute: model_a, promptVersion: v3, retrievalProfile: baseline}
-      candidate: {modelRoute: model_b, promptVersion: v4, retrievalProfile: wide}
-    assignment: {unit: conversation, key: conversationId, salt: answer_route}
-    split: {control: 50, candidate: 50}
-    experiment: {key: route-test, control: control, primary_metric: resolved}
-"""
 
 
 @pytest.fixture
-def resolution(tmp_path: Path) -> Resolution:
-    path = tmp_path / "flags.yaml"
-    path.write_text(FLAGS)
-    return load_flags(path).evaluate(FLAG, {"conversationId": "c1"})
-
-
-@pytest.fixture
-def memory() -> MemoryTracker:
-    return MemoryTracker()
-
-
-@pytest.fixture
-def evidence(memory: MemoryTracker) -> Iterator[Evidence]:
-    evidence = Evidence(memory, flush_interval=0.01)
-    yield evidence
-    evidence.close()
+def resolution(flag_file: Path) -> Resolution:
+    return load_flags(flag_file).evaluate(FLAG, {"conversationId": "c1"})
 
 
 def exposures(evidence: Evidence, memory: MemoryTracker) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ an evaluation result, from a bound provider, or from the context alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,39 +13,7 @@ from openfeature.evaluation_context import EvaluationContext
 from modelflags import Evidence, MemoryTracker, ModelFlagsProvider, load_flags
 
 FLAG = "answer_route"
-FLAGS = """\
-version: 1
-flags:
-  answer_route:
-    state: on
-    default: control
-    variations:
-      control:   {modelRoute: model_a, promptVersion: v3, retrievalProfile: baseline}
-      candidate: {modelRoute: model_b, promptVersion: v4, retrievalProfile: wide}
-    assignment: {unit: conversation, key: conversationId, salt: answer_route}
-    split: {control: 50, candidate: 50}
-    experiment: {key: route-test, control: control, primary_metric: resolved}
-"""
 CANDIDATE_UNIT = "c0"  # bucketed into "candidate"; "control" is the default variation
-
-
-@pytest.fixture
-def flag_file(tmp_path: Path) -> Path:
-    path = tmp_path / "flags.yaml"
-    path.write_text(FLAGS)
-    return path
-
-
-@pytest.fixture
-def memory() -> MemoryTracker:
-    return MemoryTracker()
-
-
-@pytest.fixture
-def evidence(memory: MemoryTracker) -> Iterator[Evidence]:
-    evidence = Evidence(memory, flush_interval=0.01)
-    yield evidence
-    evidence.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ to the exposure; ``MODELFLAGS_EVIDENCE`` configures the evidence; shutdown flush
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,6 @@ from modelflags import Evidence, MemoryTracker, ModelFlagsProvider, read_events
 from modelflags.evidence import ENV_VAR
 
 FLAG = "answer_route"
-FLAGS = """\
-version: 1
-flags:
-  answer_route:
-    state: on
-    default: control
-    variations:
-      control:   {modelRoute: model_a, promptVersion: v3, retrievalProfile: baseline}
-      candidate: {modelRoute: model_b, promptVersion: v4, retrievalProfile: wide}
-    assignment: {unit: conversation, key: conversationId, salt: answer_route}
-    split: {control: 50, candidate: 50}
-    experiment: {key: route-test, control: control, primary_metric: resolved}
-"""
 OUTCOME = "support_conversation_outcome"
 
 
@@ -44,31 +30,6 @@ def tracked(value: float | None = 1, **attributes: object) -> TrackingEventDetai
 @pytest.fixture(autouse=True)
 def _no_evidence_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_VAR, raising=False)
-
-
-@pytest.fixture
-def flag_file(tmp_path: Path) -> Path:
-    path = tmp_path / "flags.yaml"
-    path.write_text(FLAGS)
-    return path
-
-
-@pytest.fixture
-def memory() -> MemoryTracker:
-    return MemoryTracker()
-
-
-@pytest.fixture
-def evidence(memory: MemoryTracker) -> Iterator[Evidence]:
-    evidence = Evidence(memory, flush_interval=0.01)
-    yield evidence
-    evidence.close()
-
-
-@pytest.fixture
-def client(flag_file: Path, evidence: Evidence) -> OpenFeatureClient:
-    api.set_provider_and_wait(ModelFlagsProvider(flag_file, evidence=evidence, poll_interval=0))
-    return api.get_client()
 
 
 def test_track_records_an_outcome_joined_to_the_exposure(
