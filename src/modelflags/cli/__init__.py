@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from modelflags.cli import schema_cmd
+from modelflags.cli import rollback_cmd, schema_cmd
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = (schema_cmd,)
+COMMANDS = (rollback_cmd, schema_cmd)
 """Every subcommand module, in the order ``--help`` lists them."""
 
 

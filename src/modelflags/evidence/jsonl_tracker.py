@@ -89,9 +89,8 @@ class JsonlTracker:
         self.path.rename(self.path.with_name(f"{self.path.stem}.{number}{self.path.suffix}"))
 
     def flush(self, timeout: float | None = None) -> None:
-        if self._file is not None:
-            if self.fsync != "never":
-                os.fsync(self._file.fileno())
+        if self._file is not None and self.fsync != "never":
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         if self._file is not None:
