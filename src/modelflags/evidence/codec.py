@@ -54,7 +54,9 @@ def encode(event: Event) -> bytes:
 
 def encode_lines(events: Sequence[Event]) -> bytes:
     """Events as JSON lines, each ending in a newline."""
-    return b"".join([encode(event) + b"\n" for event in events])
+    if not events:
+        return b""
+    return b"\n".join([encode(event) for event in events]) + b"\n"  # no per-line concat
 
 
 def decode_lines(data: bytes) -> list[Event]:

@@ -69,7 +69,9 @@ class Dispatcher:
         queue = self._queue
         if len(queue) < self.queue_size and not self._closed:
             queue.append(event)
-            if len(queue) >= self.batch_size:
+            # is_set() first: Event.set() takes a lock, and while the thread is busy the
+            # queue stays above batch_size, so setting it per event would cost every submit.
+            if len(queue) >= self.batch_size and not self._wake.is_set():
                 self._wake.set()
             return
         self._overflow(event)
