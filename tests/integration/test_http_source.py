@@ -75,7 +75,7 @@ class FlagServer:
                 self.wfile.write(payload)
 
             def log_message(self, format: str, *args: object) -> None:
-                pass  # keep test output clean
+                """Silence the per-request log lines (keeps test output clean)."""
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
