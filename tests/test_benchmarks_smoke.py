@@ -1,8 +1,5 @@
-"""Smoke test of benchmarks/bench_evaluation.py: it runs, checks itself, and prints its ratios.
-
-Tiny sizes, so it takes a couple of seconds; no timing is asserted (timings belong to
-benchmarks/RESULTS.md, not to tests).
-"""
+"""Smoke tests of the benchmark scripts: each runs at tiny sizes, checks itself, and prints
+its report lines. No timing is asserted (timings belong to benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -11,36 +8,50 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "benchmarks" / "bench_evaluation.py"
+
+
+def run_benchmark(script: str, sizes: dict[str, str], tmp_path: Path) -> tuple[str, Any]:
+    """Run ``benchmarks/<script>`` with ``sizes`` in the environment; (stdout, its JSON)."""
+    src = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--json", str(out)],
+        env={**os.environ, **sizes, "BENCH_REPEATS": "1", "BENCH_WARMUP": "200",
+             "PYTHONPATH": src},
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout, json.loads(out.read_text(encoding="utf-8"))
 
 
 def test_bench_evaluation_runs_checks_and_prints_its_ratios(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "BENCH_EVALS": "2000",
-        "BENCH_REPEATS": "1",
-        "BENCH_WARMUP": "200",
-        "PYTHONPATH": os.pathsep.join(
-            [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
-        ),
-    }
-    out = tmp_path / "results.json"
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    for line in ("ratio a/b ", "ratio a/b2", "direct c:", "ratio c/d "):
-        assert line in proc.stdout, proc.stdout
-    assert "| (a) modelflags provider via OpenFeature client |" in proc.stdout
-    result = json.loads(out.read_text(encoding="utf-8"))
+    stdout, result = run_benchmark("bench_evaluation.py", {"BENCH_EVALS": "2000"}, tmp_path)
+    for line in ("ratio a/b ", "ratio a/b2", "direct c:", "ratio c/d ",
+                 "| (a) modelflags provider via OpenFeature client |"):  # fmt: skip
+        assert line in stdout, stdout
     assert result["ok"] is True
     assert result["provider_direct_disagreements"] == 0
     assert {row["key"] for row in result["rows"]} == {"a", "b", "b2", "c", "d"}
     assert set(result["ratios"]) == {"a/b", "a/b2", "c/d"}
+
+
+def test_bench_evidence_runs_checks_and_prints_its_report(tmp_path: Path) -> None:
+    sizes = {"BENCH_EXPOSURES": "2000", "BENCH_EVENTS": "3000", "BENCH_HTTP_EVENTS": "2000",
+             "BENCH_DOWN_EVENTS": "6000", "BENCH_CONTEXTS": "100"}  # fmt: skip
+    stdout, result = run_benchmark("bench_evidence.py", sizes, tmp_path)
+    for line in (
+        "exposure, thread idle:",
+        "exposure floor (dict + deque):",
+        "exposure, thread live:",
+        "jsonl emit (tracker alone):",
+        "jsonl end to end:",
+        "http to a local collector:",
+        "collector down: peak traced memory",
+        "| (e) exposure, thread idle |",
+    ):
+        assert line in stdout, stdout
+    assert result["ok"] is True
+    assert result["collector_down"]["check"]["missing"] == 0

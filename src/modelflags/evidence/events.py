@@ -21,12 +21,11 @@ __all__ = [
     "Facts",
     "Pending",
     "exposure_event",
-    "facts_of",
     "finish",
     "new_event_id",
     "outcome_event",
+    "read_facts",
     "rfc3339",
-    "unit_of",
 ]
 
 ROUTE_FIELDS = ("modelRoute", "promptVersion", "retrievalProfile")
@@ -82,51 +81,32 @@ def finish(item: Event | Pending) -> Event:
     return event
 
 
-class Facts:
-    """What an evaluation result says about the unit: read from OpenFeature
+Facts = tuple[Any, Any, Any, Mapping[str, Any], Any]
+"""(flag key, variant, reason, flag metadata, unit id) of an evaluation result."""
+
+
+def read_facts(details: Any, context: Any) -> Facts:
+    """What an evaluation result says about its unit, read from OpenFeature
     ``FlagEvaluationDetails`` or a modelflags ``Resolution`` alike (duck-typed, so the
-    evidence module needs neither)."""
-
-    __slots__ = ("flag_key", "metadata", "reason", "value", "variant")
-
-    def __init__(
-        self,
-        flag_key: str | None,
-        variant: str | None,
-        reason: str | None,
-        value: Any,
-        metadata: Mapping[str, Any],
-    ) -> None:
-        self.flag_key = flag_key
-        self.variant = variant
-        self.reason = reason
-        self.value = value
-        self.metadata = metadata
-
-
-def facts_of(details: Any) -> Facts:
-    """The facts of an evaluation result (any object with ``flag_key``, ``variant``, ...)."""
+    evidence module needs neither). The unit id comes from the flag metadata, else from
+    the context's targeting key. A tuple, not an object: one is read per event.
+    """
     metadata = getattr(details, "flag_metadata", None)
     if metadata is None:
         metadata = getattr(details, "metadata", None) or {}
-    reason = getattr(details, "reason", None)
-    return Facts(
-        getattr(details, "flag_key", None),
-        getattr(details, "variant", None),
-        None if reason is None else str(reason),
-        getattr(details, "value", None),
-        metadata,
-    )
-
-
-def unit_of(facts: Facts, context: Any) -> str | None:
-    """The unit id: from the flag metadata, else the context's targeting key."""
-    unit = facts.metadata.get("unitId")
+    unit = metadata.get("unitId")
     if unit is None and context is not None:
         unit = getattr(context, "targeting_key", None)
         if unit is None and isinstance(context, Mapping):
             unit = context.get("targetingKey")
-    return None if unit is None else str(unit)
+    reason = getattr(details, "reason", None)
+    return (
+        getattr(details, "flag_key", None),
+        getattr(details, "variant", None),
+        None if reason is None else str(reason),
+        metadata,
+        None if unit is None else str(unit),
+    )
 
 
 def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per exposure
@@ -148,29 +128,18 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
     ``route`` holds the ``modelRoute``, ``promptVersion`` and ``retrievalProfile`` of the
     value that ran. Positional, because the background thread builds one per exposure.
     """
-    # facts_of() and unit_of(), inlined: this runs once per exposure in the background
-    # thread, and skipping the Facts object saves time and a GC-tracked allocation.
-    metadata = getattr(details, "flag_metadata", None)
-    if metadata is None:
-        metadata = getattr(details, "metadata", None) or {}
-    variant = getattr(details, "variant", None)
-    reason = getattr(details, "reason", None)
-    unit = metadata.get("unitId")
-    if unit is None and context is not None:
-        unit = getattr(context, "targeting_key", None)
-        if unit is None and isinstance(context, Mapping):
-            unit = context.get("targetingKey")
+    flag_key, variant, reason, metadata, unit = read_facts(details, context)
     return {
         "event": "exposure",
         "eventId": f"{_prefix}-{next(_counter):x}",  # new_event_id(), inlined
         "timestamp": rfc3339(timestamp),
-        "flagKey": getattr(details, "flag_key", None),
+        "flagKey": flag_key,
         "experimentKey": metadata.get("experimentKey"),
         "assignmentUnit": metadata.get("assignmentUnit"),
-        "unitId": None if unit is None else str(unit),
+        "unitId": unit,
         "variation": variant if fallback is None else fallback,
         "assignedVariation": variant,
-        "reason": None if reason is None else str(reason),
+        "reason": reason,
         "configVersion": metadata.get("configVersion"),
         "fallbackUsed": fallback is not None,
         "fallbackReason": fallback_reason,
@@ -187,7 +156,7 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
 
 def outcome_event(
     name: str,
-    facts: Facts,
+    details: Any,
     context: Any,
     *,
     value: float | None,
@@ -195,16 +164,16 @@ def outcome_event(
     attributes: Mapping[str, Any],
 ) -> Event:
     """An outcome: what happened to the unit afterwards, with the exposure's join keys."""
-    metadata = facts.metadata
+    flag_key, variant, _, metadata, unit = read_facts(details, context)
     return {
         "event": name,
         "eventId": new_event_id(),
         "timestamp": time.time(),
-        "flagKey": facts.flag_key,
+        "flagKey": flag_key,
         "experimentKey": metadata.get("experimentKey"),
         "assignmentUnit": metadata.get("assignmentUnit"),
-        "unitId": unit_of(facts, context),
-        "variation": facts.variant,
+        "unitId": unit,
+        "variation": variant,
         "value": value,
         "metrics": dict(metrics),
         "attributes": dict(attributes),

@@ -12,12 +12,13 @@ import os
 import time
 import weakref
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any, Literal, Protocol
 
 import structlog
 
 from modelflags.evidence.dispatcher import Dispatcher, OnFull
-from modelflags.evidence.events import Facts, exposure_event, facts_of, outcome_event
+from modelflags.evidence.events import exposure_event, outcome_event
 from modelflags.evidence.tracker import Event, Tracker
 
 __all__ = ["ENV_VAR", "Evidence", "Exposure", "FlagLookup"]
@@ -147,7 +148,7 @@ class Evidence:
         attributes: Mapping[str, Any] | None,
     ) -> None:
         try:
-            facts = self._facts(details_or_flag_key, context)
+            details = self._details(details_or_flag_key, context)
             numbers: dict[str, float | bool] = {}
             extra: dict[str, Any] = dict(attributes or {})
             for key, metric in metrics.items():
@@ -157,20 +158,21 @@ class Evidence:
                     extra[key] = metric
             self._dispatcher.submit(
                 outcome_event(
-                    name, facts, context, value=_number(value), metrics=numbers, attributes=extra
+                    name, details, context, value=_number(value), metrics=numbers, attributes=extra
                 )
             )
         except Exception as error:
             log.error("recording an outcome failed", outcome=name, error=repr(error))
 
-    def _facts(self, details_or_flag_key: Any, context: Any) -> Facts:
+    def _details(self, details_or_flag_key: Any, context: Any) -> Any:
+        """The evaluation result an outcome joins to; a flag key is evaluated if it can be."""
         if not isinstance(details_or_flag_key, str):
-            return facts_of(details_or_flag_key)
+            return details_or_flag_key
         if self._lookup is not None:
             details = self._lookup.evaluate_for_evidence(details_or_flag_key, context)
             if details is not None:
-                return facts_of(details)
-        return Facts(details_or_flag_key, None, None, None, {})
+                return details
+        return SimpleNamespace(flag_key=details_or_flag_key)  # only the flag is known
 
     def _variation_value(self, flag_key: str | None, variation: str) -> Any:
         if self._lookup is None or flag_key is None:
