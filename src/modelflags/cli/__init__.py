@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from modelflags.cli import rollback_cmd, schema_cmd
+from modelflags.cli import diff_cmd, explain_cmd, rollback_cmd, schema_cmd, validate_cmd
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = (rollback_cmd, schema_cmd)
+COMMANDS = (validate_cmd, explain_cmd, diff_cmd, rollback_cmd, schema_cmd)
 """Every subcommand module, in the order ``--help`` lists them."""
 
 

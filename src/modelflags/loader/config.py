@@ -39,6 +39,13 @@ class LoadedConfig:
         document = self.documents.get(origin) or next(iter(self.documents.values()))
         return document.locate(issue)
 
+    def definition(self, section: str, name: str) -> str:
+        """``file:line:col`` of the key that defines a flag or segment (``section`` is
+        ``flags`` or ``segments``)."""
+        origin = self.origins[(section, name)]
+        line, col = self.documents[origin].keys.get((section, name), (0, 0))
+        return f"{origin}:{line}:{col}" if line else origin
+
 
 def load(source: str | os.PathLike[str] | Source) -> LoadedConfig:
     """Read and validate a flag source once; raises FlagFileError or SourceError."""
