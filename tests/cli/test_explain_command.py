@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from modelflags import load_flags
 
+ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = "support_answer_model_route"
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 PAID = {"conversationId": "conv-7", "plan": "pro", "channel": "chat", "email": "a@corp.io"}
@@ -136,3 +139,15 @@ def test_help_describes_the_options(cli: Cli) -> None:
     assert result.returncode == 0
     for option in ("--context", "--flags", "--now", "--format"):
         assert option in result.stdout
+
+
+def test_the_documented_example_is_real_output(cli: Cli) -> None:
+    """docs/review-workflow.md shows a trace: it must be what the command prints today."""
+    doc = (ROOT / "docs" / "review-workflow.md").read_text()
+    section = doc.split("## explain", 1)[1]
+    command, output = re.findall(r"```(?:sh|text)\n(.*?)```", section, re.S)[:2]
+    args = shlex.split(command.replace("\\\n", " "))
+    assert args[:2] == ["modelflags", "explain"]
+    result = cli(*args[1:], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == output
