@@ -62,7 +62,9 @@ class Issue:
         return f"{self.file}:{self.line}:{self.col}"
 
     def __str__(self) -> str:
-        text = f"{self.location}: [{self.code}] {self.message}"
+        """``file:line:col: [code] message; hint``, with ``warning: `` before a warning's code."""
+        label = "warning: " if self.severity == "warning" else ""
+        text = f"{self.location}: {label}[{self.code}] {self.message}"
         return f"{text}; {self.hint}" if self.hint else text
 
 
