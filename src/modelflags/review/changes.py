@@ -63,6 +63,9 @@ class SegmentChange:
 def flag_changes(old: Flag, new: Flag) -> list[Change]:
     """Every field that differs between two versions of a flag, in the file format's order."""
     before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
+    for dump in (before, after):  # coverage is a float in the model; show 20, not 20.0
+        if float(dump["coverage"]).is_integer():
+            dump["coverage"] = int(dump["coverage"])
     changes: list[Change] = []
     for key in dict.fromkeys([*before, *after]):
         if key == "rules":
