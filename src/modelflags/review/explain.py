@@ -16,7 +16,6 @@ attribute made a rule miss.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,36 +24,13 @@ from typing import Any
 
 from modelflags.engine import CompiledFlag, FlagSet, Resolution, Split, unit_interval
 from modelflags.engine.bucketing import ArmScore
-from modelflags.engine.compiled import CompiledRule, compile_segments
-from modelflags.engine.conditions import compile_condition
+from modelflags.engine.compiled import CompiledRule
 from modelflags.engine.evaluation import unit_id_of
 from modelflags.errors import ModelFlagsError, did_you_mean
 from modelflags.loader import LoadedConfig
+from modelflags.review.clauses import MISSING, Clause, ClauseReader, text, why_not
 
 __all__ = ["Clause", "Explanation", "Step", "explain"]
-
-_MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>"})()
-_NESTING = 4
-"""How deep segments and ``$and``/``$or`` are broken down before one line summarises them."""
-
-
-@dataclass(frozen=True)
-class Clause:
-    """One entry of a condition, how it came out, and what it read."""
-
-    test: str
-    """The entry as written, e.g. ``plan $in ['pro', 'enterprise']`` or ``$segment paid``."""
-    matched: bool
-    attribute: str | None = None
-    """The dotted attribute path the entry reads, if it reads one."""
-    value: Any = _MISSING
-    """The attribute's value in the context (``_MISSING`` when absent)."""
-    clauses: tuple[Clause, ...] = ()
-    """The entries of a segment or of ``$and``/``$or``/``$nor``/``$not`` operands."""
-
-    @property
-    def present(self) -> bool:
-        return self.value is not _MISSING
 
 
 @dataclass(frozen=True)
@@ -174,8 +150,7 @@ class _Tracer:
         self.flag = flag
         self.context = context
         self.probe = probe
-        self.segment_sources = segment_sources
-        self.segments = compile_segments(segment_sources)
+        self.clauses = ClauseReader(context, segment_sources)
         self.now = now
         self.reached = True
 
@@ -218,24 +193,25 @@ class _Tracer:
     def _unit(self, resolution: Resolution) -> Step:
         flag = self.flag
         attribute = flag.unit_key or "targetingKey"
-        raw = self.context.get(attribute, _MISSING)
+        raw = self.context.get(attribute, MISSING)
         unit = flag.metadata.get("assignmentUnit")
         if resolution.rule == "no-unit":
             return self._step("unit", attribute, True, "decided", resolution.error_message or "")
-        if raw is _MISSING or unit_id_of(raw) in (None, ""):
+        if raw is MISSING or unit_id_of(raw) in (None, ""):
             detail = f"{attribute} is not set; this flag does not need a unit id"
             return self._step("unit", attribute, False, "passed", detail)
         return self._step(
-            "unit", attribute, False, "passed", f"{unit} id {attribute} = {_text(raw)}"
+            "unit", attribute, False, "passed", f"{unit} id {attribute} = {text(raw)}"
         )
 
     def _exclusions(self, decided_by: str) -> Step:
         names = self.flag.source.exclusions.segments if self.flag.source.exclusions else []
-        clauses = tuple(self._segment(name, 0) for name in names) if self.reached else ()
+        clauses = tuple(self.clauses.segment(name, 0) for name in names) if self.reached else ()
         label = ", ".join(names)
         if decided_by == "exclusions":
             serve = self.flag.exclusion_serve
-            detail = f"excluded by {_matched_names(clauses)}: serves '{serve}'"
+            by = ", ".join(c.test.removeprefix("$segment ") for c in clauses if c.matched)
+            detail = f"excluded by {by}: serves '{serve}'"
             return self._step("exclusions", label, True, "matched", detail, clauses=clauses)
         return self._step(
             "exclusions", label, False, "no match", "no exclusion segment matched", clauses=clauses
@@ -244,9 +220,9 @@ class _Tracer:
     def _rule(self, rule: CompiledRule, when: Mapping[str, Any], decided_by: str) -> Step:
         if not self.reached:
             return self._step("rule", rule.label, False, "", "")
-        clauses = self._breakdown(when, 0)
+        clauses = self.clauses.breakdown(when, 0)
         if decided_by != rule.label:
-            return self._step("rule", rule.label, False, "no match", _why_not(clauses),
+            return self._step("rule", rule.label, False, "no match", why_not(clauses),
                               clauses=clauses)  # fmt: skip
         if rule.split is None:
             detail = f"matched: serves '{rule.serve or self.flag.default}'"
@@ -260,13 +236,13 @@ class _Tracer:
         eligible = self.flag.source.eligible
         clauses: tuple[Clause, ...]
         if isinstance(eligible, str):
-            clauses = (self._segment(eligible, 0),) if self.reached else ()
+            clauses = (self.clauses.segment(eligible, 0),) if self.reached else ()
             name = eligible
         else:
-            clauses = self._breakdown(eligible or {}, 0) if self.reached else ()
+            clauses = self.clauses.breakdown(eligible or {}, 0) if self.reached else ()
             name = "inline condition"
         if decided_by == "not-eligible":
-            detail = f"not eligible: {_why_not(clauses)}; serves the default '{self.flag.default}'"
+            detail = f"not eligible: {why_not(clauses)}; serves the default '{self.flag.default}'"
             return self._step("eligible", name, True, "decided", detail, clauses=clauses)
         return self._step("eligible", name, False, "passed", "eligible", clauses=clauses)
 
@@ -304,54 +280,6 @@ class _Tracer:
             detail = f"nothing above decided: serves the default '{self.flag.default}'"
         return self._step("default", "default", True, "decided", detail)
 
-    def _segment(self, name: str, depth: int) -> Clause:
-        matched = self.segments[name](self.context)
-        inner = self._breakdown(self.segment_sources[name], depth + 1) if depth < _NESTING else ()
-        return Clause(f"$segment {name}", matched, clauses=inner)
-
-    def _breakdown(self, condition: Mapping[str, Any], depth: int) -> tuple[Clause, ...]:
-        return tuple(self._clause(key, value, depth) for key, value in condition.items())
-
-    def _clause(self, key: str, value: Any, depth: int) -> Clause:
-        """One entry, compiled alone by the engine and tested against the context."""
-        matched = compile_condition({key: value}, self.segments)(self.context)
-        inner: tuple[Clause, ...] = ()
-        if key in ("$segment", "$notSegment"):
-            inner = (self._segment(value, depth + 1),) if depth < _NESTING else ()
-            return Clause(f"{key} {value}", matched, clauses=inner)
-        if key.startswith("$"):  # $and $or $nor $not: one clause per operand
-            operands = value if isinstance(value, list) else [value]
-            if depth < _NESTING:
-                inner = tuple(
-                    Clause(
-                        _text(operand),
-                        compile_condition(operand, self.segments)(self.context),
-                        clauses=self._breakdown(operand, depth + 1),
-                    )
-                    for operand in operands
-                )
-            return Clause(key, matched, clauses=inner)
-        return Clause(f"{key} {_text(value)}", matched, key, _read(self.context, key))
-
-
-def _read(attributes: Mapping[str, Any], path: str) -> Any:
-    """The value a condition on ``path`` reads (dotted paths go through mappings only)."""
-    current: Any = attributes
-    for part in path.split("."):
-        if not isinstance(current, Mapping) or part not in current:
-            return _MISSING
-        current = current[part]
-    return current
-
-
-def _text(value: Any) -> str:
-    """A condition value as compact flow-style text: ``{$in: [pro, enterprise]}``."""
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_text(item) for item in value) + "]"
-    return json.dumps(value, ensure_ascii=False, default=str)
-
 
 def _weights(split: Split | None) -> str:
     weights = split.weights if split is not None else {}
@@ -361,30 +289,6 @@ def _weights(split: Split | None) -> str:
 def _winner(scores: tuple[ArmScore, ...]) -> str:
     live = [arm for arm in scores if arm.score != math.inf]
     return min(live, key=lambda arm: arm.score).variation if live else "?"
-
-
-def _why_not(clauses: tuple[Clause, ...]) -> str:
-    """The clauses that made a condition fail, down through segments and ``$and``."""
-    failed = [_failing(clause) for clause in clauses if not clause.matched]
-    return "failed: " + "; ".join(failed) if failed else "no clause failed"
-
-
-def _failing(clause: Clause) -> str:
-    if clause.test.startswith(("$segment ", "$and")) and clause.clauses:
-        inner = [clause for clause in clause.clauses if not clause.matched]
-        if clause.test == "$and":  # its operands are documents: one level further
-            inner = [part for operand in inner for part in operand.clauses if not part.matched]
-        if inner:
-            return "; ".join(_failing(part) for part in inner)
-    if clause.present:
-        return f"{clause.test} ({clause.attribute} = {_text(clause.value)})"
-    if clause.attribute is not None:
-        return f"{clause.test} ({clause.attribute} is not set)"
-    return clause.test
-
-
-def _matched_names(clauses: tuple[Clause, ...]) -> str:
-    return ", ".join(clause.test.removeprefix("$segment ") for clause in clauses if clause.matched)
 
 
 def _time(epoch: float | None) -> str:
