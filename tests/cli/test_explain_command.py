@@ -95,9 +95,10 @@ def test_context_from_a_file_and_from_stdin(cli: Cli, repo_flags: Path, tmp_path
 
 def test_a_context_that_is_not_a_json_object_is_a_usage_error(cli: Cli, repo_flags: Path) -> None:
     for context, message in (
-        ("{not json", "--context is not valid JSON"),
-        ("[1, 2]", "--context must be a JSON object"),
-        ("@/nonexistent/context.json", "--context: cannot read /nonexistent/context.json"),
+        ("{not json", "argument --context: not valid JSON"),
+        ("[1, 2]", "argument --context: must be a JSON object"),
+        ("[" * 100_000, "argument --context: not valid JSON"),
+        ("@/nonexistent/context.json", "argument --context: cannot read /nonexistent/context.json"),
     ):
         result = cli("explain", SUPPORT, "--context", context, "--flags", repo_flags)
         assert result.returncode == 2, context
@@ -151,3 +152,25 @@ def test_the_documented_example_is_real_output(cli: Cli) -> None:
     result = cli(*args[1:], cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == output
+
+
+def test_text_that_cannot_be_printed_is_escaped_not_fatal(cli: Cli, repo_flags: Path) -> None:
+    context = '{"targetingKey": "\\ud800"}'  # a lone surrogate, valid JSON
+    for format_ in ("text", "json"):
+        result = cli(
+            "explain", "summarizer_streaming", "--context", context, "--flags", repo_flags,
+            "--format", format_,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "INVALID_CONTEXT" in result.stdout
+
+
+def test_values_yaml_reads_as_dates_are_printed(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        "version: 1\nflags:\n  f:\n    default: a\n    variations: {a: {since: 2026-01-01}}\n"
+    )
+    result = cli("explain", "f", "--flags", path)
+    assert result.returncode == 0, result.stderr
+    assert 'value: {"since": "2026-01-01"}' in result.stdout

@@ -283,12 +283,20 @@ def test_usage_errors_exit_2(cli: Cli, args: tuple[str, ...], tmp_path: Path) ->
     assert result.stdout == ""
 
 
-def test_the_repository_flags_load_without_errors(cli: Cli) -> None:
-    result = cli("validate", "flags/", cwd=ROOT)
-    assert result.returncode == 0
-    assert lines(result)[-1].startswith("flags/: 5 flags, 2 segments:")
-
-
 def test_the_repository_flags_pass_strict(cli: Cli) -> None:
     result = cli("validate", "--strict", cwd=ROOT)
     assert (result.returncode, result.stdout.splitlines()[:-1]) == (0, [])
+
+
+def test_now_fixes_the_day_schedules_are_judged_on(cli: Cli, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "flags.yaml",
+        "version: 1\nflags:\n  f:\n    owner: team\n    default: a\n"
+        "    variations: {a: 1}\n    schedule: {end: 2026-12-01T00:00:00Z}\n",
+    )  # fmt: skip
+    before = cli("validate", "--strict", "--now", "2026-11-30T23:59:59Z", path)
+    after = cli("validate", "--strict", "--now", "2026-12-01T00:00:00Z", path)
+    assert before.returncode == 0, before.stdout
+    assert after.returncode == 1
+    assert "warning: [schedule-over]" in after.stdout
+    assert cli("validate", "--now", "tomorrow", path).returncode == 2

@@ -167,7 +167,7 @@ def test_nested_segments_and_or_operands_are_broken_down(loaded: LoadedConfig) -
     eligible = next(step for step in steps if step.step == "eligible")
     (segment,) = eligible.clauses
     assert segment.test == "$segment chat_paid"
-    paid = segment.clauses[0].clauses[0]
+    paid = segment.clauses[0]  # chat_paid is {$segment: paid, channel: chat}
     assert paid.test == "$segment paid" and not paid.matched
     assert paid.clauses[0].value == "free"
     assert "plan" in eligible.detail and '"free"' in eligible.detail
@@ -242,3 +242,26 @@ def test_the_location_names_the_flag_definition(loaded: LoadedConfig, flags_file
 def test_a_zero_weight_arm_scores_infinity() -> None:
     scores = Split("s", {"a": 0, "b": 1}).scores("u")
     assert scores[0].score == math.inf and math.isfinite(scores[1].score)
+
+
+def test_an_evaluation_error_stops_the_trace_at_the_unit(loaded: LoadedConfig) -> None:
+    explanation = trace(loaded, {"conversationId": "\ud800", **PAID_CHAT})
+    assert explanation.resolution.error_code == "INVALID_CONTEXT"
+    assert decided(explanation) == ("unit", "conversationId")
+    assert all(step.outcome == "not reached" for step in explanation.steps[2:])
+
+
+def test_a_failing_or_and_not_say_which_operands(tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        "version: 1\nflags:\n  f:\n    default: a\n    variations: {a: 1, b: 2}\n"
+        "    rules:\n"
+        "      - {name: either, when: {$or: [{plan: pro}, {seats: {$gt: 10}}]}, serve: b}\n"
+        "      - {name: nobody, when: {$not: {plan: free}}, serve: b}\n"
+    )
+    steps = explain(load(path), "f", {"plan": "free", "seats": 3}, now=NOW).steps
+    either, nobody = (step for step in steps if step.step == "rule")
+    assert either.detail == (
+        'failed: none of: plan "pro" (plan = "free") | seats {$gt: 10} (seats = 3)'
+    )
+    assert nobody.detail == 'failed: $not: {plan: "free"} matched'

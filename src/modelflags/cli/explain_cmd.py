@@ -8,10 +8,10 @@ import math
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from modelflags.cli.output import add_format, print_error, print_json
+from modelflags.cli import arguments
+from modelflags.cli.output import add_format, print_error, print_issues, print_json
 from modelflags.errors import FlagFileError, ModelFlagsError
 from modelflags.loader import load
 from modelflags.review.explain import Clause, Explanation, Step, explain
@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--context",
         metavar="JSON",
-        default="{}",
+        type=arguments.context,
+        default={},
         help="the evaluation context as a JSON object, '@FILE' to read it from a file or '-' "
         "from standard input; 'targetingKey' is the targeting key (default: {})",
     )
@@ -42,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--now",
         metavar="TIME",
+        type=arguments.moment,
         help="evaluate at this RFC 3339 time, e.g. 2026-11-15T12:00:00Z (default: the clock)",
     )
     add_format(parser)
@@ -49,17 +51,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    now = time.time() if args.now is None else args.now
     try:
-        context = _context(args.context)
-        now = time.time() if args.now is None else _epoch(args.now)
-    except ValueError as error:
-        print_error(str(error))
-        return 2
-    try:
-        explanation = explain(load(args.flags), args.flag, context, now=now)
+        explanation = explain(load(args.flags), args.flag, args.context, now=now)
     except FlagFileError as error:
-        for issue in error.issues:
-            sys.stderr.write(f"{issue}\n")
+        print_issues(error)
         return 1
     except (ModelFlagsError, OSError) as error:
         print_error(str(error))
@@ -69,35 +65,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(_as_text(explanation))
     return 0
-
-
-def _context(spec: str) -> dict[str, Any]:
-    """The context from ``--context``: JSON text, ``@FILE`` or ``-`` (standard input)."""
-    try:
-        if spec == "-":
-            text = sys.stdin.read()
-        elif spec.startswith("@"):
-            text = Path(spec[1:]).read_text(encoding="utf-8")
-        else:
-            text = spec
-        context = json.loads(text)
-    except OSError as error:
-        raise ValueError(f"--context: cannot read {spec[1:]}: {error.strerror}") from error
-    except json.JSONDecodeError as error:
-        raise ValueError(f"--context is not valid JSON: {error}") from error
-    if not isinstance(context, dict):
-        raise ValueError('--context must be a JSON object, e.g. \'{"targetingKey": "user-1"}\'')
-    return context
-
-
-def _epoch(text: str) -> float:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as error:
-        raise ValueError(f"--now: not an RFC 3339 time: {text!r}") from error
-    if moment.tzinfo is None:
-        raise ValueError(f"--now needs a time zone, e.g. {text}Z")
-    return moment.timestamp()
 
 
 def _as_text(explanation: Explanation) -> str:
@@ -119,7 +86,7 @@ def _as_text(explanation: Explanation) -> str:
     lines.append("")
     error = f", error {result.error_code}: {result.error_message}" if result.error_code else ""
     lines.append(f"result: {result.variant} (reason {result.reason}, rule {result.rule}{error})")
-    lines.append(f"value: {json.dumps(result.value, ensure_ascii=False)}")
+    lines.append(f"value: {json.dumps(result.value, ensure_ascii=False, default=str)}")
     metadata = ", ".join(f"{key}={value}" for key, value in sorted(result.metadata.items()))
     lines.append(f"metadata: {metadata}")
     return "\n".join(lines) + "\n"

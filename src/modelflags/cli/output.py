@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["add_format", "print_error", "print_json"]
+from modelflags.errors import FlagFileError
+
+__all__ = ["add_format", "print_error", "print_issues", "print_json"]
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:
@@ -25,3 +27,9 @@ def print_json(data: Any) -> None:
 def print_error(message: str) -> None:
     """A problem for people, on standard error."""
     sys.stderr.write(f"modelflags: {message}\n")
+
+
+def print_issues(error: FlagFileError) -> None:
+    """Every located issue of a flag source, one ``file:line:col: [code] ...`` line each."""
+    for issue in error.issues:
+        sys.stderr.write(f"{issue}\n")

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import Any
 
+from modelflags.cli import arguments
 from modelflags.cli.output import add_format, print_json
 from modelflags.errors import Issue
 from modelflags.review.lint import WARNING_CODES
@@ -43,12 +44,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=WARNING_CODES,
         help="do not report this warning code (repeatable)",
     )
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        type=arguments.moment,
+        help="judge schedules at this RFC 3339 time, e.g. 2026-12-01T00:00:00Z (default: the "
+        "clock), so that a CI run gives the same answer on any day",
+    )
     add_format(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    now = time.time()
+    now = time.time() if args.now is None else args.now
     reports = [check_source(path, now=now, ignore=args.ignore) for path in args.paths]
     ok = all(report.ok(strict=args.strict) for report in reports)
     if args.format == "json":

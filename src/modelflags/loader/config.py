@@ -51,26 +51,30 @@ def load(source: str | os.PathLike[str] | Source) -> LoadedConfig:
     """Read and validate a flag source once; raises FlagFileError or SourceError."""
     snapshot = open_source(source).fetch()
     assert snapshot is not None  # a first fetch always returns the contents
-    return load_snapshot(snapshot)
+    name = os.fspath(source) if isinstance(source, str | os.PathLike) else ""
+    return load_snapshot(snapshot, name)
 
 
-def load_snapshot(snapshot: Snapshot) -> LoadedConfig:
-    """Validate every file of a snapshot and merge them; raises :class:`FlagFileError`."""
+def load_snapshot(snapshot: Snapshot, name: str = "") -> LoadedConfig:
+    """Validate every file of a snapshot and merge them; raises :class:`FlagFileError`.
+
+    ``name`` is the source's name, where a problem of the whole source (no files) is placed.
+    """
     issues: list[Issue] = []
     documents: dict[str, Document] = {}
     configs: list[tuple[str, FlagFile]] = []
-    for name, content in snapshot.files:
-        document, found = parse_yaml(content, name)
-        documents[name] = document
+    for file, content in snapshot.files:
+        document, found = parse_yaml(content, file)
+        documents[file] = document
         issues.extend(found)
         if found or document.data is None:
             continue
         config, problems = validate(document.data, check_references=len(snapshot.files) == 1)
         issues.extend(document.locate(problem) for problem in problems)
         if config is not None:
-            configs.append((name, config))
+            configs.append((file, config))
     if not snapshot.files:
-        issues.append(Issue("no-flag-files", "no *.yaml or *.yml files found", "").at("", 0, 0))
+        issues.append(Issue("no-flag-files", "no *.yaml or *.yml files found", "").at(name, 0, 0))
     if issues:
         raise FlagFileError(sorted(issues, key=_place))
     merged, origins, clashes = _merge(configs, documents)

@@ -62,7 +62,7 @@ class ClauseReader:
         matched = compile_condition({key: value}, self.segments)(self.context)
         inner: tuple[Clause, ...] = ()
         if key in ("$segment", "$notSegment"):
-            inner = (self.segment(value, depth + 1),) if depth < _NESTING else ()
+            inner = self.segment(value, depth).clauses
             return Clause(f"{key} {value}", matched, clauses=inner)
         if key.startswith("$"):  # $and $or $nor $not: one clause per operand
             operands = value if isinstance(value, list) else [value]
@@ -105,12 +105,19 @@ def why_not(clauses: tuple[Clause, ...]) -> str:
 
 
 def _failing(clause: Clause) -> str:
-    if clause.test.startswith(("$segment ", "$and")) and clause.clauses:
-        inner = [clause for clause in clause.clauses if not clause.matched]
-        if clause.test == "$and":  # its operands are documents: one level further
-            inner = [part for operand in inner for part in operand.clauses if not part.matched]
-        if inner:
-            return "; ".join(_failing(part) for part in inner)
+    """Why one clause failed, in terms of the attributes it read where it can."""
+    operands = clause.clauses
+    if clause.test.startswith("$segment ") and operands:
+        return why_not(operands).removeprefix("failed: ")
+    if clause.test == "$and" and operands:
+        return "; ".join(why_not(op.clauses).removeprefix("failed: ") for op in operands
+                         if not op.matched)  # fmt: skip
+    if clause.test == "$or" and operands:
+        return "none of: " + " | ".join(why_not(op.clauses).removeprefix("failed: ")
+                                        for op in operands)  # fmt: skip
+    if clause.test in ("$not", "$nor") or clause.test.startswith("$notSegment "):
+        held = [op.test for op in operands if op.matched] or ["its condition"]
+        return f"{clause.test}: {', '.join(held)} matched"
     if clause.present:
         return f"{clause.test} ({clause.attribute} = {text(clause.value)})"
     if clause.attribute is not None:

@@ -156,7 +156,7 @@ class _Tracer:
 
     def steps(self, resolution: Resolution) -> tuple[Step, ...]:
         flag, decided_by = self.flag, resolution.rule
-        steps = [self._state(decided_by), self._unit(resolution)]
+        steps = [self._state(decided_by), self._unit(resolution)]  # "error" stops at the unit
         if flag.excluded is not None:
             steps.append(self._exclusions(decided_by))
         steps.extend(
@@ -171,8 +171,8 @@ class _Tracer:
             steps.append(self._coverage(decided_by, resolution.unit_id or ""))
         if flag.split is not None:
             steps.append(self._split(decided_by))
-        if decided_by in ("default", "error"):
-            steps.append(self._fallthrough(resolution))
+        if decided_by == "default":
+            steps.append(self._fallthrough())
         return tuple(steps)
 
     def _step(self, step: str, name: str, decided: bool, outcome: str, detail: str,
@@ -195,7 +195,7 @@ class _Tracer:
         attribute = flag.unit_key or "targetingKey"
         raw = self.context.get(attribute, MISSING)
         unit = flag.metadata.get("assignmentUnit")
-        if resolution.rule == "no-unit":
+        if resolution.rule in ("no-unit", "error"):
             return self._step("unit", attribute, True, "decided", resolution.error_message or "")
         if raw is MISSING or unit_id_of(raw) in (None, ""):
             detail = f"{attribute} is not set; this flag does not need a unit id"
@@ -273,11 +273,8 @@ class _Tracer:
         return self._step("split", _weights(self.flag.split), decided_by == "split", "decided",
                           detail, scores=scores)  # fmt: skip
 
-    def _fallthrough(self, resolution: Resolution) -> Step:
-        if resolution.rule == "error":
-            detail = f"evaluation failed: {resolution.error_message}; serves the default"
-        else:
-            detail = f"nothing above decided: serves the default '{self.flag.default}'"
+    def _fallthrough(self) -> Step:
+        detail = f"nothing above decided: serves the default '{self.flag.default}'"
         return self._step("default", "default", True, "decided", detail)
 
 

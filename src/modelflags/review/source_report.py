@@ -66,10 +66,9 @@ def check_snapshot(
 ) -> SourceReport:
     """Load and lint a snapshot of the source called ``name`` (see :func:`check_source`)."""
     try:
-        loaded = load_snapshot(snapshot)
+        loaded = load_snapshot(snapshot, name)
     except FlagFileError as error:
-        errors = tuple(issue if issue.file else issue.at(name, 0, 0) for issue in error.issues)
-        return SourceReport(name, None, None, errors, ())
+        return SourceReport(name, None, None, error.issues, ())
     found = [issue for issue in lint(loaded, now=now) if issue.code not in ignore]
     warnings = tuple(_unsilenced(found, snapshot))
     config = loaded.config

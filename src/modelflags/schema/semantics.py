@@ -93,6 +93,37 @@ def _unknown(kind: str, name: str, known: Mapping[str, Any], path: Path) -> Issu
     )
 
 
+STEP_NAMES = frozenset(
+    {"off", "no-unit", "exclusions", "not-eligible", "schedule", "holdout", "split", "default",
+     "error", "unknown"}
+)  # fmt: skip
+"""What flag metadata's ``rule`` says when a step, not a rule, decided: no rule may be named so,
+or events and traces could not tell a rule from the step."""
+
+
+def _rule_name_issues(flag: Flag, at: Path) -> Iterator[Issue]:
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(flag.rules):
+        if rule.name is None:
+            continue
+        path = (*at, "rules", i, "name")
+        if rule.name in STEP_NAMES:
+            yield Issue(
+                "reserved-name",
+                f"a rule cannot be named '{rule.name}'",
+                "flag metadata's 'rule' uses that name for an evaluation step; rename the rule",
+                path,
+            )
+        elif rule.name in seen:
+            yield Issue(
+                "duplicate-rule",
+                f"rule name '{rule.name}' is also used by rules[{seen[rule.name]}]",
+                "give each rule of a flag its own name: events record which rule decided",
+                path,
+            )
+        seen.setdefault(rule.name, i)
+
+
 def _flag_issues(flag: Flag, segments: Mapping[str, Any], at: Path) -> Iterator[Issue]:
     variations = flag.variations
 
@@ -114,6 +145,7 @@ def _flag_issues(flag: Flag, segments: Mapping[str, Any], at: Path) -> Iterator[
         for i, name in enumerate(flag.exclusions.segments):
             if name not in segments:
                 yield _unknown("segment", name, segments, (*at, "exclusions", "segments", i))
+    yield from _rule_name_issues(flag, at)
     for i, rule in enumerate(flag.rules):
         yield from _condition_issues(rule.when, segments, (*at, "rules", i, "when"))
         yield from variation(rule.serve, ("rules", i, "serve"))

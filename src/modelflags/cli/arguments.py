@@ -1,0 +1,59 @@
+"""Argument types shared by the subcommands: argparse ``type=`` callables.
+
+A value that does not parse raises :class:`argparse.ArgumentTypeError`, which argparse turns
+into a usage error (exit code 2) naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["context", "moment", "positive"]
+
+
+def context(spec: str) -> dict[str, Any]:
+    """An evaluation context: a JSON object, ``@FILE`` to read one, or ``-`` for stdin."""
+    try:
+        if spec == "-":
+            text = sys.stdin.read()
+        elif spec.startswith("@"):
+            text = Path(spec[1:]).read_text(encoding="utf-8")
+        else:
+            text = spec
+        value = json.loads(text)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot read {spec[1:]}: {error.strerror}") from None
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, bad UTF-8, deep nesting
+        raise argparse.ArgumentTypeError(f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            'must be a JSON object of attributes, e.g. \'{"targetingKey": "user-1"}\''
+        )
+    return value
+
+
+def moment(text: str) -> float:
+    """An RFC 3339 time with a zone (``2026-11-15T12:00:00Z``), as epoch seconds."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"needs a time zone, e.g. {text}Z")
+    return parsed.timestamp()
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
