@@ -115,11 +115,11 @@ def test_errors_name_file_line_col_with_did_you_mean_for_variations_segments_ope
     path = write(tmp_path, "route.yaml", DID_YOU_MEAN)
     result = cli("validate", path)
     assert result.returncode == 1
-    # the loader places an unknown operator at its operand, an unknown name at the name
+    # an unknown operator is placed at the operator, an unknown name at the name
     assert lines(result) == [
         f"{path}:7:14: [unknown-variation] variation 'contrl' is not defined "
         "(known: control, candidate); did you mean 'control'?",
-        f"{path}:10:29: [unknown-operator] unknown operator '$inn' on an attribute; "
+        f"{path}:10:23: [unknown-operator] unknown operator '$inn' on an attribute; "
         "did you mean '$in'?",
         f"{path}:12:15: [unknown-segment] segment 'paid_suport_chat' is not defined "
         "(known: paid_support_chat); did you mean 'paid_support_chat'?",

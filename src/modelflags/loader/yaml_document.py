@@ -34,7 +34,7 @@ MAX_DEPTH = 64
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
-_AT_KEY = frozenset({"unknown-key", "duplicate-key", "reserved-name"})
+_AT_KEY = frozenset({"unknown-key", "duplicate-key", "reserved-name", "unknown-operator"})
 
 
 class _Loader(yaml.SafeLoader):
