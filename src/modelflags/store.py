@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +19,8 @@ from modelflags.engine.flagset import FlagSet
 from modelflags.errors import FlagFileError, ModelFlagsError, SourceError
 from modelflags.loader.config import LoadedConfig, load_snapshot
 from modelflags.loader.sources import Source, open_source
-from modelflags.schema.conditions import referenced_segments
-from modelflags.schema.models import FlagFile
+from modelflags.schema.conditions import segments_used
+from modelflags.schema.models import Flag, FlagFile
 
 __all__ = ["FlagStore", "Reload", "changed_flags", "load_flags"]
 
@@ -200,27 +200,8 @@ def changed_flags(old: FlagFile, new: FlagFile) -> tuple[str, ...]:
     )
 
 
-def _uses_any(flag: Any, segments: Mapping[str, Any], names: set[str]) -> bool:
+def _uses_any(flag: Flag | None, segments: Mapping[str, Any], names: set[str]) -> bool:
     """Whether ``flag`` uses (directly or through other segments) any segment in ``names``."""
     if flag is None or not names:
         return False
-    pending: list[str] = []
-    if flag.exclusions is not None:
-        pending.extend(flag.exclusions.segments)
-    if isinstance(flag.eligible, str):
-        pending.append(flag.eligible)
-    conditions: Iterable[Any] = [rule.when for rule in flag.rules]
-    if isinstance(flag.eligible, dict):
-        conditions = [*conditions, flag.eligible]
-    for condition in conditions:
-        pending.extend(ref for ref, _ in referenced_segments(condition))
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in names:
-            return True
-        if name in seen or name not in segments:
-            continue
-        seen.add(name)
-        pending.extend(ref for ref, _ in referenced_segments(segments[name]))
-    return False
+    return not names.isdisjoint(segments_used([flag], segments))

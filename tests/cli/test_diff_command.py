@@ -102,6 +102,13 @@ def test_exit_code_reports_whether_anything_changed(cli: Cli, git_repo: Path) ->
     assert cli("diff", "--git", "HEAD", "--exit-code", *NOW, cwd=git_repo).returncode == 1
 
 
+def test_exit_code_on_bad_input_is_1_with_no_report(cli: Cli, flags_copy: Path) -> None:
+    # documented: standard output tells "changes" (a report) from bad input (nothing)
+    result = cli("diff", "--exit-code", flags_copy / "support.yaml", flags_copy / "nope.yaml")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "nope.yaml" in result.stderr
+
+
 def test_a_bad_revision_is_a_failure_naming_it(cli: Cli, git_repo: Path) -> None:
     result = cli("diff", "--git", "no-such-branch", cwd=git_repo)
     assert result.returncode == 1
@@ -147,6 +154,33 @@ def test_a_rule_edit_is_sampled_on_the_given_context(cli: Cli, git_repo: Path) -
     radius = json.loads(result.stdout)["flags"][0]["blastRadius"]
     assert (radius["method"], radius["samples"]) == ("sampled", 2000)
     assert radius["matrix"] == [{"from": "candidate", "share": 1.0, "to": "fallback"}]
+
+
+def test_a_switch_off_is_summarised_and_contexts_may_come_from_a_file(
+    cli: Cli, flags_copy: Path, tmp_path: Path
+) -> None:
+    new = tmp_path / "new.yaml"
+    text = (flags_copy / "support.yaml").read_text()
+    new.write_text(
+        text.replace("state: on\n    default: control", "state: off\n    default: fallback")
+    )
+    context = tmp_path / "context.json"
+    context.write_text('{"plan": "pro", "channel": "chat"}')
+    result = cli(
+        "diff", flags_copy / "support.yaml", new, "--context", f"@{context}",
+        "--samples", "1000", *NOW,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "**Switches the flag off: every conversation now gets `fallback`.**" in result.stdout
+    assert "Decided by (old → new): off 0% → 100.0%, split 100.0% → 0%." in result.stdout
+    assert "Note:" not in result.stdout  # the units are eligible: no call for --context
+
+
+def test_a_time_without_a_zone_is_a_usage_error(cli: Cli, flags_copy: Path) -> None:
+    path = flags_copy / "support.yaml"
+    result = cli("diff", path, path, "--now", "2026-11-15T00:00:00")
+    assert result.returncode == 2
+    assert "needs a time zone" in result.stderr
 
 
 def test_one_path_without_git_is_a_usage_error(cli: Cli, flags_copy: Path) -> None:

@@ -1,5 +1,6 @@
-"""The blast-radius matrix: the closed-form rendezvous integral against analytic cases and
-brute force through the real Split and engine, coverage, salt, state, schedule, sampling."""
+"""The blast radius of one flag edit: which method is chosen, coverage, salt, state and
+schedule combined with the split (against the engine), sampling, and the notes that explain
+a result. The rendezvous maths itself is in test_rendezvous.py."""
 
 from __future__ import annotations
 
@@ -8,19 +9,23 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from modelflags.engine import Split, compile_flags, decide
+from modelflags.engine import compile_flags, decide
 from modelflags.engine.compiled import CompiledFlag
 from modelflags.loader import InlineSource, load
-from modelflags.review.blast_radius import BlastRadius, blast_radius, rendezvous_joint
+from modelflags.review.blast_radius import BlastRadius, blast_radius
+from modelflags.review.changes import same_targeting
+from modelflags.schema.models import FlagFile
 
 NOW = datetime(2026, 11, 15, tzinfo=timezone.utc).timestamp()
 
 
+def config(yaml_text: str) -> FlagFile:
+    return load(InlineSource(yaml_text)).config
+
+
 def compiled(yaml_text: str, key: str = "f") -> CompiledFlag:
-    return compile_flags(load(InlineSource(yaml_text)).config, "v")[key]
+    return compile_flags(config(yaml_text), "v")[key]
 
 
 def flag(body: str, segments: str = "") -> str:
@@ -28,10 +33,14 @@ def flag(body: str, segments: str = "") -> str:
     return f"version: 1\n{segments}flags:\n  f:\n{indented}\n"
 
 
-def radius(old: str, new: str, *, same_targeting: bool = True, **kwargs: object) -> BlastRadius:
+def radius(old: str, new: str, **kwargs: object) -> BlastRadius:
+    """The blast radius of editing flag ``f`` from ``old`` to ``new`` (flag bodies in YAML),
+    with ``same_targeting`` worked out from the two versions as ``diff`` does."""
+    before, after = config(flag(old)), config(flag(new))
+    same = same_targeting("f", before.flags["f"], after.flags["f"], {}, {})
     return blast_radius(
-        compiled(flag(old)), compiled(flag(new)), now=NOW, same_targeting=same_targeting,
-        **kwargs,  # type: ignore[arg-type]
+        compile_flags(before, "old")["f"], compile_flags(after, "new")["f"], now=NOW,
+        same_targeting=same, **kwargs,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -50,65 +59,6 @@ def assert_within_sampling_error(
         p, seen = exact.get(cell, 0.0), observed.get(cell, 0.0)
         sigma = math.sqrt(max(p * (1 - p), 1e-9) / n)
         assert abs(seen - p) <= 4.5 * sigma, (cell, p, seen)
-
-
-def test_two_arms_50_50_to_90_10_move_exactly_0_4() -> None:
-    joint = rendezvous_joint({"control": 50, "candidate": 50}, {"control": 90, "candidate": 10})
-    assert joint[("candidate", "control")] == pytest.approx(0.4, abs=1e-12)
-    assert ("control", "candidate") not in joint  # two arms: units only move one way
-    assert joint[("control", "control")] == pytest.approx(0.5, abs=1e-12)
-    assert joint[("candidate", "candidate")] == pytest.approx(0.1, abs=1e-12)
-
-
-def test_replacing_an_arm_moves_a_sixth_between_unchanged_shares() -> None:
-    # docs/assignment.md: {A: 50, B: 50, C: 0} -> {A: 50, B: 0, C: 50}
-    joint = rendezvous_joint({"A": 50, "B": 50, "C": 0}, {"A": 50, "B": 0, "C": 50})
-    assert joint[("A", "C")] == pytest.approx(1 / 6, abs=1e-12)
-    assert joint[("B", "A")] == pytest.approx(1 / 6, abs=1e-12)
-    assert joint[("B", "C")] == pytest.approx(1 / 3, abs=1e-12)
-    assert joint[("A", "A")] == pytest.approx(1 / 3, abs=1e-12)
-
-
-def test_raising_one_weight_only_moves_units_into_it() -> None:
-    joint = rendezvous_joint({"a": 5, "b": 3, "c": 2}, {"a": 5, "b": 3, "c": 7})
-    assert {cell for cell in joint if cell[0] != cell[1]} == {("a", "c"), ("b", "c")}
-
-
-weights = st.dictionaries(
-    st.sampled_from("abcde"), st.integers(0, 20), min_size=1, max_size=5
-).filter(lambda w: sum(w.values()) > 0)
-
-
-@given(weights, weights)
-def test_rows_and_columns_sum_to_the_old_and_new_shares(
-    old: dict[str, int], new: dict[str, int]
-) -> None:
-    # The diagonal comes from its own closed form, so these sums check every moved cell.
-    joint = rendezvous_joint(old, new)
-    assert all(share > 0 for share in joint.values())
-    for name, weight in old.items():
-        row = math.fsum(p for (a, _), p in joint.items() if a == name)
-        assert row == pytest.approx(weight / sum(old.values()), abs=1e-9)
-    for name, weight in new.items():
-        column = math.fsum(p for (_, b), p in joint.items() if b == name)
-        assert column == pytest.approx(weight / sum(new.values()), abs=1e-9)
-
-
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ({"a": 5, "b": 3, "c": 2}, {"a": 2, "b": 3, "c": 0, "d": 5}),
-        ({"a": 1, "b": 1, "c": 1, "d": 1}, {"d": 4, "c": 3, "b": 2, "a": 1}),
-    ],
-)
-def test_exact_matrix_matches_200k_units_through_the_real_split(
-    old: dict[str, int], new: dict[str, int]
-) -> None:
-    n = 200_000
-    before, after = Split("salt", old), Split("salt", new)
-    counts = Counter((before.choose(f"u{i}"), after.choose(f"u{i}")) for i in range(n))
-    observed = {cell: count / n for cell, count in counts.items()}
-    assert_within_sampling_error(rendezvous_joint(old, new), observed, n)
 
 
 def test_weights_and_coverage_together_match_the_engine() -> None:
@@ -153,6 +103,16 @@ def test_switching_a_flag_off_moves_every_arm_to_the_default() -> None:
     result = radius(body.format(d="a"), body.format(d="c") + "state: off")
     assert result.method == "exact"
     assert result.matrix == pytest.approx({("a", "c"): 0.9, ("b", "c"): 0.1})
+    assert result.serves_everyone == {"new": "c"}
+
+
+def test_switching_off_a_flag_with_conditions_serves_its_default_to_every_unit() -> None:
+    body = "default: {d}\nvariations: {{a: 1, b: 2, c: 3}}\nsplit: {{a: 90, b: 10}}\n"
+    body += "rules:\n  - {{name: pro, when: {{plan: pro}}, serve: b}}\n"
+    result = radius(body.format(d="a"), body.format(d="c") + "state: off", samples=1_000)
+    assert result.method == "sampled"  # which share was on 'c' before depends on traffic
+    assert result.serves_everyone == {"new": "c"}
+    assert result.new_shares == {"c": 1.0}
 
 
 def test_a_new_default_of_a_static_flag_moves_everyone() -> None:
@@ -188,7 +148,7 @@ def test_a_rule_change_is_sampled_through_the_engine_with_a_margin() -> None:
     split += "split: {control: 90, candidate: 10}\n"
     old = split + "rules:\n  - {name: pro, when: {plan: pro}, serve: candidate}"
     contexts = ({"plan": "pro"}, {"plan": "free"})
-    result = radius(old, split, same_targeting=False, contexts=contexts, samples=20_000)
+    result = radius(old, split, contexts=contexts, samples=20_000)
     assert (result.method, result.population, result.samples) == ("sampled", "synthetic", 20_000)
     assert result.margin == pytest.approx(1.96 * math.sqrt(0.25 / 20_000))
     # pro units (half) leave the rule for the split, which gives 90% of them control
@@ -197,10 +157,58 @@ def test_a_rule_change_is_sampled_through_the_engine_with_a_margin() -> None:
     assert result.decided_by["new"] == {"split": 1.0}
 
 
-def test_sampling_warns_when_the_synthetic_units_are_not_eligible() -> None:
-    body = (
-        "default: a\nvariations: {{a: 1, b: 2}}\neligible: {{plan: pro}}\nsplit: {{a: {w}, b: 1}}"
-    )
-    result = radius(body.format(w=1), body.format(w=2), same_targeting=False, samples=1_000)
+def test_renaming_an_arm_re_randomises_its_units_and_says_why() -> None:
+    old = "default: control\nvariations: {control: 1, candidate: 2}\n"
+    old += "split: {control: 50, candidate: 50}"
+    result = radius(old, old.replace("candidate", "treatment"))
+    assert result.method == "exact"
+    assert result.moved == pytest.approx(2 / 3)  # the draws are per name: a new arm
+    assert result.value_changed == pytest.approx(1 / 3)
+    (note,) = result.notes
+    assert note.startswith("split arms renamed candidate → treatment: the hash draws are per")
+
+
+def test_arms_added_and_removed_are_noted_by_name() -> None:
+    old = "default: a\nvariations: {a: 1, b: 2, c: 3}\nsplit: {a: 1, b: 1}"
+    (note,) = radius(old, old.replace("b: 1}", "c: 1}")).notes
+    assert note.startswith("split arms added c; removed b: ")
+
+
+def test_arms_that_keep_their_names_need_no_note() -> None:
+    body = "default: a\nvariations: {{a: 1, b: 2}}\nsplit: {{a: {w}, b: 1}}"
+    assert radius(body.format(w=1), body.format(w=3)).notes == ()
+
+
+def ineligible_radius(old: str, new: str, **kwargs: object) -> BlastRadius:
+    body = "default: a\nvariations: {{a: 1, b: 2}}\neligible: {cond}\nsplit: {{a: 1, b: 1}}"
+    return radius(body.format(cond=old), body.format(cond=new), samples=1_000, **kwargs)
+
+
+def test_sampling_without_context_warns_when_most_units_are_not_eligible() -> None:
+    result = ineligible_radius("{plan: pro}", "{plan: {$in: [pro, team]}}")
     assert result.moved == 0
-    assert result.notes and "--context" in result.notes[0]
+    (note,) = result.notes
+    assert "not eligible (100% in the old version, 100% in the new version)" in note
+    assert "--context" in note
+
+
+def test_no_eligibility_note_when_contexts_were_given() -> None:
+    contexts = ({"plan": "free"},)
+    result = ineligible_radius("{plan: pro}", "{plan: {$in: [pro, team]}}", contexts=contexts)
+    assert result.decided_by["new"]["not-eligible"] == 1.0
+    assert result.notes == ()
+
+
+def test_no_eligibility_note_when_exactly_half_is_not_eligible() -> None:
+    even, odd = "{targetingKey: {$regex: '[02468]$'}}", "{targetingKey: {$regex: '[13579]$'}}"
+    result = ineligible_radius(even, odd)
+    assert result.decided_by["old"]["not-eligible"] == 0.5
+    assert result.notes == ()
+
+
+def test_yaml_timestamps_in_variation_values_are_compared_as_text() -> None:
+    body = "default: a\nvariations: {{a: {{since: 2026-01-01}}, b: {{since: {b}}}}}\n"
+    body += "split: {{a: 1, b: 1}}"
+    result = radius(body.format(b="2026-01-01"), body.format(b="2026-02-01"))
+    assert result.moved == 0
+    assert result.value_changed == pytest.approx(0.5)

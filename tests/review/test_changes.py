@@ -1,22 +1,19 @@
 """What an edit changed: fields per flag, rules by name or position, segments and their users,
-flags added and removed, and the report that gathers them."""
+whether targeting stayed the same, and values compared as canonical JSON."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date
 
 from modelflags.loader import InlineSource, load
 from modelflags.review.changes import (
     Change,
+    canonical_json,
     flag_changes,
-    flag_segments,
     same_targeting,
     segment_changes,
 )
-from modelflags.review.diff_report import diff_configs, report_json, report_text
 from modelflags.schema.models import Flag, FlagFile
-
-NOW = datetime(2026, 11, 15, tzinfo=timezone.utc).timestamp()
 
 BASE = {
     "default": "control",
@@ -114,7 +111,6 @@ def test_segment_changes_name_the_flags_that_use_them_through_other_segments() -
     new = config(
         "segments:\n  inner: {plan: free}\n  outer: {$segment: inner}\n  more: {}\n" + flags
     )
-    assert flag_segments(new.flags["f"], new.segments) == {"inner", "outer"}
     changes = segment_changes(old, new)
     assert [(c.name, c.kind, c.used_by) for c in changes] == [
         ("inner", "changed", ("f",)),
@@ -134,59 +130,19 @@ def test_same_targeting_counts_what_not_eligible_units_get() -> None:
     assert same_targeting("f", edit(), edit(default="candidate"), {}, {})
 
 
-def test_report_lists_added_removed_changed_and_unchanged_flags() -> None:
-    body = "    default: a\n    variations: {a: 1, b: 2}\n"
-    old = config(f"flags:\n  gone:\n{body}  kept:\n{body}  edited:\n{body}")
-    new = config(f"flags:\n  kept:\n{body}  edited:\n{body}    state: off\n  fresh:\n{body}")
-    report = diff_configs(old, new, now=NOW)
-    assert [(f.key, f.status) for f in report.flags] == [
-        ("edited", "changed"),
-        ("fresh", "added"),
-        ("gone", "removed"),
-    ]
-    assert report.unchanged == ("kept",)
-    assert report.has_changes
+def test_same_targeting_sees_a_segment_used_only_through_another_segment() -> None:
+    flag = edit(eligible="outer")
+    old = {"outer": {"$segment": "inner"}, "inner": {"plan": "pro"}}
+    assert not same_targeting("f", flag, flag, old, {**old, "inner": {"plan": "team"}})
 
 
-def test_a_flag_whose_segment_changed_is_changed_and_sampled() -> None:
-    flags = "flags:\n  f:\n    default: a\n    variations: {a: 1, b: 2}\n"
-    flags += "    exclusions: {segments: [blocked], serve: b}\n"
-    old = config("segments:\n  blocked: {country: FR}\n" + flags)
-    new = config("segments:\n  blocked: {country: {$in: [FR, DE]}}\n" + flags)
-    contexts = ({"country": "FR"}, {"country": "DE"}, {"country": "US"}, {"country": "UK"})
-    report = diff_configs(old, new, now=NOW, contexts=contexts, samples=4_000)
-    (flag,) = report.flags
-    assert [c.field for c in flag.changes] == ["segments.blocked"]
-    assert flag.blast_radius is not None and flag.blast_radius.method == "sampled"
-    assert flag.blast_radius.matrix[("a", "b")] == 0.25  # the DE quarter is now excluded
+def test_same_targeting_counts_a_rule_split_salt() -> None:
+    rules = [{"name": "pro", "when": {"plan": "pro"}, "split": {"control": 1, "candidate": 1}}]
+    old = edit(rules=rules)
+    assert not same_targeting("f", old, edit(rules=rules, assignment={"salt": "v2"}), {}, {})
 
 
-def test_report_json_has_the_documented_shape() -> None:
-    body = "    default: a\n    variations: {a: 1, b: 2}\n    assignment: {unit: user}\n"
-    old = config(f"flags:\n  f:\n{body}    split: {{a: 90, b: 10}}\n")
-    new = config(f"flags:\n  f:\n{body}    split: {{a: 50, b: 50}}\n")
-    data = report_json(diff_configs(old, new, now=NOW, old_name="o", new_name="n"))
-    assert list(data) == sorted(data)
-    assert (data["old"], data["new"], data["now"]) == ("o", "n", "2026-11-15T00:00:00Z")
-    assert list(data["summary"].items()) == [
-        ("added", 0), ("changed", 1), ("removed", 0), ("unchanged", 0)
-    ]  # fmt: skip
-    (flag,) = data["flags"]
-    assert (flag["key"], flag["status"], flag["unit"]) == ("f", "changed", "user")
-    assert flag["changes"][0] == {"field": "split.a", "kind": "changed", "new": 50, "old": 90}
-    radius = flag["blastRadius"]
-    assert list(radius) == sorted(radius)
-    assert (radius["method"], radius["population"], radius["moved"]) == ("exact", "all", 0.4)
-    assert {"from": "a", "share": 0.4, "to": "b"} in radius["matrix"]
-    assert radius["oldShares"] == {"a": 0.9, "b": 0.1}
-
-
-def test_report_text_reads_like_a_review_comment() -> None:
-    body = "    default: a\n    variations: {a: 1, b: 2}\n    assignment: {unit: conversation}\n"
-    old = config(f"flags:\n  f:\n{body}    split: {{a: 92, b: 8}}\n")
-    new = config(f"flags:\n  f:\n{body}    split: {{a: 84, b: 16}}\n")
-    text = report_text(diff_configs(old, new, now=NOW))
-    assert "## `f`: changed" in text
-    assert "- `split.b`: `8` → `16`" in text
-    assert "**Moves 8.0% of conversations:** a → b 8.0%." in text
-    assert "Method: exact" in text
+def test_canonical_json_orders_keys_and_writes_yaml_dates_as_text() -> None:
+    assert canonical_json({"b": 1, "a": True}) == '{"a":true,"b":1}'
+    assert canonical_json({"since": date(2026, 1, 1)}) == '{"since":"2026-01-01"}'
+    assert canonical_json(1) != canonical_json(True)

@@ -4,17 +4,15 @@ blast radius (which share of units moves between which variations)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from datetime import datetime
-from typing import Any
 
-from modelflags.cli.output import add_format, print_error, print_json
+from modelflags.cli import arguments
+from modelflags.cli.output import add_format, print_error, print_issues, print_json
 from modelflags.errors import FlagFileError, ModelFlagsError
-from modelflags.loader import load
-from modelflags.review.diff_report import diff_configs, report_json, report_text
-from modelflags.review.git_revision import load_pair, load_revision_and_work_tree
+from modelflags.review.diff_loading import load_revision_and_work_tree, load_sources
+from modelflags.review.diff_rendering import report_json, report_text
+from modelflags.review.diff_report import diff_configs
 
 __all__ = ["register"]
 
@@ -28,8 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "tree). Lists flags added and removed and, per changed flag, the changed fields and "
         "the blast radius: the share of units moving from each variation to each other one, "
         "exact where assignment depends on hashes only, sampled on synthetic units where "
-        "conditions are involved. Exit 0 (also with changes, unless --exit-code), 1 on bad "
-        "input, 2 on usage errors. See docs/diff.md.",
+        "conditions are involved. Exit status: 0 success, with or without changes; 1 bad "
+        "input (an invalid flag file, a missing path, an unknown revision), and with "
+        "--exit-code also changes: then the report on standard output tells them apart (it is "
+        "empty on bad input); 2 usage error. See docs/diff.md.",
     )
     parser.add_argument(
         "paths",
@@ -42,25 +42,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--context",
         metavar="JSON",
         action="append",
-        type=_context,
-        help="attributes of the synthetic units used when conditions are involved; repeat to "
-        "mix kinds of traffic in equal parts (default: no attributes)",
+        type=arguments.context,
+        help="attributes of the synthetic units used when conditions are involved, as a JSON "
+        "object, '@FILE' to read it from a file or '-' from standard input; repeat to mix kinds "
+        "of traffic in equal parts (default: units without attributes)",
     )
     parser.add_argument(
         "--samples",
         metavar="N",
-        type=_positive,
+        type=arguments.positive,
         default=100_000,
         help="synthetic units per sampled flag (default: 100000)",
     )
     parser.add_argument(
         "--now",
         metavar="TIME",
-        type=_time,
-        help="ISO 8601 time with a zone at which schedules are read (default: the clock)",
+        type=arguments.moment,
+        help="read schedules at this RFC 3339 time, e.g. 2026-11-15T12:00:00Z (default: the clock)",
     )
     parser.add_argument(
-        "--exit-code", action="store_true", help="exit 1 when there are changes (like git diff)"
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when there are changes, as git diff --exit-code does; bad input also "
+        "exits 1, with nothing on standard output",
     )
     add_format(parser)
     parser.set_defaults(run=run)
@@ -76,14 +80,12 @@ def run(args: argparse.Namespace) -> int:
             old, new = load_revision_and_work_tree(args.git, paths)
             names = (f"{args.git}:{' '.join(paths)}", " ".join(paths))
         else:
-            old, new = load_pair(lambda: load(args.paths[0]).config,
-                                 lambda: load(args.paths[1]).config)  # fmt: skip
+            old, new = load_sources(args.paths[0], args.paths[1])
             names = (args.paths[0], args.paths[1])
     except FlagFileError as error:
-        for issue in error.issues:
-            sys.stderr.write(f"{issue}\n")
+        print_issues(error)
         return 1
-    except ModelFlagsError as error:
+    except (ModelFlagsError, OSError) as error:
         print_error(str(error))
         return 1
     report = diff_configs(
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         now=args.now if args.now is not None else time.time(),
         old_name=names[0],
         new_name=names[1],
-        contexts=args.context or ({},),
+        contexts=args.context or (),
         samples=args.samples,
     )
     if args.format == "json":
@@ -100,33 +102,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report_text(report))
     return 1 if args.exit_code and report.has_changes else 0
-
-
-def _context(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object of attributes")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _time(text: str) -> float:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError("needs a zone, e.g. 2026-11-01T00:00:00Z")
-    return moment.timestamp()

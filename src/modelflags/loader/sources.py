@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 import httpx
@@ -26,10 +26,24 @@ __all__ = [
     "Snapshot",
     "Source",
     "UrlSource",
+    "is_flag_file",
     "open_source",
 ]
 
 _SUFFIXES = (".yaml", ".yml")
+
+
+def is_flag_file(name: str) -> bool:
+    """Whether a directory source reads a file of this name: its suffix is ``.yaml`` or ``.yml``.
+
+    The suffix is matched as :attr:`pathlib.PurePath.suffix` reads it, case-sensitively, so a
+    file named only ``.yaml`` has no suffix and is not read. ``diff --git`` selects a
+    revision's files by the same rule.
+
+    >>> [is_flag_file(name) for name in ("a.yaml", "a.yml", "a.YAML", ".yaml", "a.yaml.bak")]
+    [True, True, False, False, False]
+    """
+    return PurePosixPath(name).suffix in _SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -93,7 +107,11 @@ class FileSource:
 
 
 class DirectorySource:
-    """Every ``*.yaml`` and ``*.yml`` file below a directory, merged (sorted by path)."""
+    """Every ``*.yaml`` and ``*.yml`` file below a directory, merged (sorted by path).
+
+    Files are selected by :func:`is_flag_file`; symbolic links to files are followed, links
+    to directories are not descended into.
+    """
 
     is_remote = False
 
@@ -105,7 +123,7 @@ class DirectorySource:
 
     def _files(self) -> list[Path]:
         try:
-            return sorted(p for p in self.path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
+            return sorted(p for p in self.path.rglob("*") if is_flag_file(p.name) and p.is_file())
         except OSError as error:
             raise SourceError(f"{self.name}: cannot list directory: {error}") from error
 

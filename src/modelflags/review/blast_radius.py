@@ -18,41 +18,21 @@ old version serves, columns: the new one), computed by one of three named method
     within ``margin`` (a 95% bound, ``1.96 * sqrt(0.25 / samples)``) of its value on that
     synthetic traffic.
 
-The weighted-rendezvous integral
---------------------------------
-A unit draws ``E_v = -ln u(v) ~ Exp(1)`` per variation name, independently, and the same
-draws in both versions (same salt and unit). The old version serves ``argmin E_v / w_v``, the
-new ``argmin E_v / w'_v``; a name missing on one side has weight 0 there. For ``a != b``,
-``old = a`` and ``new = b`` exactly when
+A version that is off serves its default to every unit, whatever the traffic: the result
+says so in ``serves_everyone``, as that column (or row) of the matrix is exact even when the
+other side's is sampled.
 
-* ``E_b > E_a * w_b / w_a`` and ``E_b < E_a * w'_b / w'_a``, and
-* for every other ``v``: ``E_v > E_a * m_v(t)`` with ``t = E_b / E_a`` and
-  ``m_v(t) = max(w_v / w_a, t * w'_v / w'_b)``.
-
-Condition on ``E_a = x`` and substitute ``E_b = t x`` (``dE_b = x dt``); each other ``E_v``
-survives with probability ``exp(-x m_v(t))``, so
-
-    P(a, b) = ∫ dt ∫ x exp(-x (1 + t + Σ m_v(t))) dx = ∫_{w_b/w_a}^{w'_b/w'_a} dt / K(t)²,
-    K(t) = 1 + t + Σ_{v ≠ a, b} max(w_v / w_a, t * w'_v / w'_b)
-
-(the upper limit is ``∞`` when ``w'_a = 0``). ``K`` is piecewise linear with breakpoints at
-``t = (w_v / w_a) / (w'_v / w'_b)``, and on a linear piece ``∫_s^r dt / K² = (r - s) / (K(s)
-K(r))``, or ``1 / (K(s) * slope)`` up to infinity: a finite sum, exact up to rounding. A unit
-stays in ``a`` when ``E_v > E_a * max(w_v / w_a, w'_v / w'_a)`` for all ``v``, which gives the
-diagonal independently, ``P(a, a) = 1 / (1 + Σ_v max(w_v / w_a, w'_v / w'_a))``; that rows
-then sum to ``w_a / Σw`` and columns to ``w'_b / Σw'`` checks the whole matrix.
-For ``{control: 50, candidate: 50} -> {90, 10}``: ``P(candidate, control) = ∫_1^9 dt/(1+t)²
-= 0.4``.
-
-Coverage draws ``u("coverage")``, independent of the variation draws, and a unit is in when
-``u < c``: in both versions with probability ``min(c, c')``, in the old only ``(c - c')+``,
-in the new only ``(c' - c)+``. (No variation may be named ``coverage``, so no arm shares
-that draw.)
+``exact`` takes the units in both versions' splits from
+:func:`~modelflags.review.rendezvous.rendezvous_joint` (the closed form and its derivation
+live there), and adds coverage, state and schedule. Coverage draws ``u("coverage")``,
+independent of the variation draws, and a unit is in when ``u < c``: in both versions with
+probability ``min(c, c')``, in the old only ``(c - c')+``, in the new only ``(c' - c)+``. (No
+variation may be named ``coverage``, so no arm shares that draw.) A version that is off,
+outside its schedule or without a split counts as coverage 0: everyone gets its default.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -61,14 +41,17 @@ from typing import Any, Literal
 
 from modelflags.engine.compiled import CompiledFlag
 from modelflags.engine.evaluation import decide
+from modelflags.review.changes import canonical_json
+from modelflags.review.rendezvous import Matrix, rendezvous_joint
 
-__all__ = ["BlastRadius", "Matrix", "blast_radius", "rendezvous_joint"]
-
-Matrix = dict[tuple[str, str], float]
-"""(old variation, new variation) → share of units; zero cells are left out."""
+__all__ = ["NOT_ELIGIBLE_NOTE_ABOVE", "BlastRadius", "Matrix", "blast_radius"]
 
 Method = Literal["exact", "independent", "sampled"]
 Population = Literal["all", "reaching-split", "synthetic"]
+
+NOT_ELIGIBLE_NOTE_ABOVE = 0.5
+"""Without ``contexts``, a sampled result notes that the synthetic units say little about real
+traffic when more than this share of them is not eligible in either version."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +70,9 @@ class BlastRadius:
     margin: float = 0.0
     decided_by: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     """Sampled only: per side (``old``, ``new``), the share decided by each step or rule."""
+    serves_everyone: Mapping[str, str] = field(default_factory=dict)
+    """Per side (``old``, ``new``) whose version is off: the variation every unit gets there,
+    whatever the method and the traffic."""
     notes: tuple[str, ...] = ()
 
     @property
@@ -109,15 +95,15 @@ def blast_radius(
     *,
     now: float,
     same_targeting: bool,
-    contexts: Sequence[Mapping[str, Any]] = ({},),
+    contexts: Sequence[Mapping[str, Any]] = (),
     samples: int = 100_000,
 ) -> BlastRadius:
     """The matrix for one flag present in both versions, at time ``now`` (epoch seconds).
 
     ``same_targeting`` says that exclusions, rules and eligibility (with the segments they
     use) are identical and serve the same variations in both versions (see
-    :func:`~modelflags.review.changes.same_targeting`); ``contexts`` and ``samples`` shape
-    the synthetic traffic when the matrix has to be sampled.
+    :func:`~modelflags.review.changes.same_targeting`); ``contexts`` (none: units without
+    attributes) and ``samples`` shape the synthetic traffic when the matrix has to be sampled.
     """
     fronts = (_has_front(old), _has_front(new))
     exact = fronts == (False, False) or (fronts == (True, True) and same_targeting)
@@ -134,70 +120,63 @@ def blast_radius(
             return _result("independent", population, detail, matrix, old=old, new=new)
         matrix = _tail_joint(tails[0], tails[1])
         detail = "closed form from the split weights, coverage and schedule; same hash draws"
-        return _result("exact", population, detail, matrix, old=old, new=new)
+        result = _result("exact", population, detail, matrix, old=old, new=new)
+        return replace(result, notes=_arm_notes(old, new))
     matrix, decided_by = _sample(old, new, now, contexts, samples)
     margin = 1.96 * math.sqrt(0.25 / samples)
     detail = (
         f"both versions evaluated by the engine on {samples:,} synthetic units, "
         f"each share within ±{margin * 100:.2f} points at 95%"
     )
+    notes = _arm_notes(old, new)
     ineligible = [
         f"{steps['not-eligible']:.0%} in the {side} version"
         for side, steps in decided_by.items()
-        if steps.get("not-eligible", 0) >= 0.5
+        if steps.get("not-eligible", 0) > NOT_ELIGIBLE_NOTE_ABOVE
     ]
-    notes = (
-        (
-            f"most synthetic units were not eligible ({', '.join(ineligible)}); "
-            "pass --context with attributes of your traffic",
+    if ineligible and not contexts:
+        notes += (
+            f"most synthetic units were not eligible ({', '.join(ineligible)}): they carry "
+            "no attributes; pass --context with attributes of your traffic",
         )
-        if ineligible
-        else ()
-    )
     result = _result("sampled", "synthetic", detail, matrix, old=old, new=new)
     return replace(result, samples=samples, margin=margin, decided_by=decided_by, notes=notes)
 
 
-def rendezvous_joint(old: Mapping[str, float], new: Mapping[str, float]) -> Matrix:
-    """P(old split serves a, new split serves b) for the same unit, by the integral above.
-
-    Weights are relative and may be zero; a name missing from one mapping weighs 0 there.
-    """
-    names = list(dict.fromkeys([*old, *new]))
-    w0 = {v: float(old.get(v, 0)) for v in names}
-    w1 = {v: float(new.get(v, 0)) for v in names}
-    joint: Matrix = {}
-    for a in (v for v in names if w0[v] > 0):
-        for b in (v for v in names if w1[v] > 0):
-            share = _stay(a, w0, w1) if a == b else _move(a, b, w0, w1)
-            if share > 0:
-                joint[(a, b)] = share
-    return joint
-
-
-def _stay(a: str, w0: Mapping[str, float], w1: Mapping[str, float]) -> float:
-    return 1 / (1 + math.fsum(max(w0[v] / w0[a], w1[v] / w1[a]) for v in w0 if v != a))
-
-
-def _move(a: str, b: str, w0: Mapping[str, float], w1: Mapping[str, float]) -> float:
-    low = w0[b] / w0[a]
-    high = w1[b] / w1[a] if w1[a] > 0 else math.inf
-    if high <= low:
-        return 0.0
-    others = [(w0[v] / w0[a], w1[v] / w1[b]) for v in w0 if v not in (a, b)]
-
-    def k(t: float) -> float:
-        return 1 + t + math.fsum(max(c, d * t) for c, d in others)
-
-    cuts = sorted({low, *(c / d for c, d in others if d > 0 and low < c / d < high)})
-    total = math.fsum(
-        (r - s) / (k(s) * k(r))
-        for s, r in zip(cuts, [*cuts[1:], high], strict=True)
-        if r < math.inf
+def _arm_notes(old: CompiledFlag, new: CompiledFlag) -> tuple[str, ...]:
+    """Why units move when split arms are renamed, added or removed (draws are per name)."""
+    before, after = _arms(old), _arms(new)
+    if not before or not after or before.keys() == after.keys():
+        return ()
+    removed = [name for name in before if name not in after]
+    added = [name for name in after if name not in before]
+    renamed = []
+    for name in list(removed):  # an arm removed and one added with the same value: renamed
+        value = canonical_json(before[name])
+        twin = next((other for other in added if canonical_json(after[other]) == value), None)
+        if twin is not None:
+            renamed.append(f"{name} → {twin}")
+            removed.remove(name)
+            added.remove(twin)
+    parts = [
+        f"{verb} {', '.join(names)}"
+        for verb, names in (("renamed", renamed), ("added", added), ("removed", removed))
+        if names
+    ]
+    return (
+        f"split arms {'; '.join(parts)}: the hash draws are per variation name, so a renamed "
+        "arm is a new arm to assignment and its units are re-randomised across the arms, "
+        "not carried over (keep a name to keep its units)",
     )
-    if high == math.inf:  # beyond the last cut every max(c, d t) with d > 0 is d t
-        total += 1 / (k(cuts[-1]) * (1 + math.fsum(d for _, d in others)))
-    return total
+
+
+def _arms(flag: CompiledFlag) -> dict[str, Any]:
+    """Variations with a positive weight in the flag's or a rule's split, with their values."""
+    if not flag.enabled:
+        return {}
+    splits = [flag.split, *(rule.split for rule in flag.rules)]
+    names = [name for split in splits if split for name, w in split.weights.items() if w > 0]
+    return {name: flag.values[name] for name in dict.fromkeys(names)}
 
 
 Tail = tuple[float, dict[str, float], str]
@@ -271,13 +250,11 @@ def _result(
     changed = math.fsum(
         share
         for (a, b), share in matrix.items()
-        if _canonical(old.values[a]) != _canonical(new.values[b])
+        if canonical_json(old.values[a]) != canonical_json(new.values[b])
     )
-    return BlastRadius(method, population, detail, matrix, changed)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    sides = {"old": old, "new": new}
+    everyone = {side: flag.default for side, flag in sides.items() if not flag.enabled}
+    return BlastRadius(method, population, detail, matrix, changed, serves_everyone=everyone)
 
 
 def _sample(

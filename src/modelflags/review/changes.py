@@ -21,14 +21,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modelflags.schema.conditions import referenced_segments
+from modelflags.schema.conditions import segments_used
 from modelflags.schema.models import Flag, FlagFile
 
 __all__ = [
     "Change",
     "SegmentChange",
+    "canonical_json",
     "flag_changes",
-    "flag_segments",
     "same_targeting",
     "segment_changes",
 ]
@@ -51,7 +51,8 @@ class Change:
 
 @dataclass(frozen=True)
 class SegmentChange:
-    """A segment added, removed or redefined, and the flags (either version) that use it."""
+    """A segment added, removed or redefined, and the flags (either version) that use it;
+    ``old``/``new`` are its conditions as JSON values, ``None`` when absent on that side."""
 
     name: str
     kind: Kind
@@ -80,7 +81,7 @@ def segment_changes(old: FlagFile, new: FlagFile) -> list[SegmentChange]:
     users: dict[str, set[str]] = {}
     for config in (old, new):
         for key, flag in config.flags.items():
-            for name in flag_segments(flag, config.segments):
+            for name in segments_used([flag], config.segments):
                 users.setdefault(name, set()).add(key)
     found = []
     for name in sorted({*old.segments, *new.segments}):
@@ -91,28 +92,10 @@ def segment_changes(old: FlagFile, new: FlagFile) -> list[SegmentChange]:
         kind = _kind(before, after)
         found.append(
             SegmentChange(
-                name, kind, _absent(before), _absent(after), tuple(sorted(users.get(name, ())))
+                name, kind, _as_json(before), _as_json(after), tuple(sorted(users.get(name, ())))
             )
         )
     return found
-
-
-def flag_segments(flag: Flag, segments: Mapping[str, Any]) -> set[str]:
-    """The segments a flag uses: in exclusions, rules and eligibility, and the ones they use."""
-    pending: list[str] = list(flag.exclusions.segments) if flag.exclusions else []
-    if isinstance(flag.eligible, str):
-        pending.append(flag.eligible)
-    elif flag.eligible is not None:
-        pending.extend(name for name, _ in referenced_segments(flag.eligible))
-    for rule in flag.rules:
-        pending.extend(name for name, _ in referenced_segments(rule.when))
-    used: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name not in used and name in segments:
-            used.add(name)
-            pending.extend(ref for ref, _ in referenced_segments(segments[name]))
-    return used
 
 
 def same_targeting(
@@ -145,7 +128,7 @@ def same_targeting(
 
     if not _same(targeting(old), targeting(new)):
         return False
-    used = flag_segments(old, old_segments) | flag_segments(new, new_segments)
+    used = segments_used([old], old_segments) | segments_used([new], new_segments)
     return all(_same(old_segments.get(n), new_segments.get(n)) for n in used)
 
 
@@ -197,10 +180,25 @@ def _absent(value: Any) -> Any:
     return None if value is _MISSING else value
 
 
+def _as_json(value: Any) -> Any:
+    """A segment's condition as JSON values (a YAML date as its text), or None when absent."""
+    return None if value is _MISSING else json.loads(json.dumps(value, default=str))
+
+
+def canonical_json(value: Any) -> str:
+    """``value`` as canonical JSON text, for comparing values: keys sorted, no spaces.
+
+    Values that are not JSON (YAML timestamps in a variation, such as ``since: 2026-01-01``)
+    are written as their ``str``, so every valid flag's values compare without error.
+
+    >>> canonical_json({"b": 1, "a": [True, 1.5]})
+    '{"a":[true,1.5],"b":1}'
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _same(old: Any, new: Any) -> bool:
     """Equal as JSON (so ``1`` and ``true`` differ, and key order does not matter)."""
     if old is _MISSING or new is _MISSING:
         return old is new
-    return json.dumps(old, sort_keys=True, default=str) == json.dumps(
-        new, sort_keys=True, default=str
-    )
+    return canonical_json(old) == canonical_json(new)

@@ -19,7 +19,7 @@ from typing import Any
 from modelflags.errors import Issue, Path
 from modelflags.loader.config import LoadedConfig
 from modelflags.review import secrets
-from modelflags.schema.conditions import referenced_segments
+from modelflags.schema.conditions import referenced_segments, segments_used
 from modelflags.schema.models import Flag
 
 __all__ = ["WARNING_CODES", "lint", "matches_everyone", "served_variations"]
@@ -92,14 +92,7 @@ def _unused_segments(
     segments: Mapping[str, Any], flags: Mapping[str, Flag]
 ) -> Iterator[tuple[Issue, bool]]:
     """Segments no flag reaches, directly or through other segments."""
-    reached: set[str] = set()
-    pending = [name for flag in flags.values() for name in _flag_segments(flag)]
-    while pending:
-        name = pending.pop()
-        if name in reached or name not in segments:
-            continue
-        reached.add(name)
-        pending.extend(ref for ref, _ in referenced_segments(segments[name]))
+    reached = segments_used(flags.values(), segments)
     for name in segments:
         if name in reached:
             continue
@@ -115,18 +108,6 @@ def _unused_segments(
             f"when ({{$segment: {name}}})"
         )
         yield _warning("unused-segment", message, hint, ("segments", name)), True
-
-
-def _flag_segments(flag: Flag) -> Iterator[str]:
-    """The segments a flag names itself: exclusions, eligible, and conditions' $segment."""
-    if flag.exclusions is not None:
-        yield from flag.exclusions.segments
-    if isinstance(flag.eligible, str):
-        yield flag.eligible
-    elif flag.eligible is not None:
-        yield from (ref for ref, _ in referenced_segments(flag.eligible))
-    for rule in flag.rules:
-        yield from (ref for ref, _ in referenced_segments(rule.when))
 
 
 # --- rules ------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ of each operator lives in :mod:`modelflags.engine.conditions`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
 from modelflags.errors import Issue, Path, did_you_mean
+from modelflags.schema.models import Flag
 
 __all__ = [
     "COMBINATORS",
@@ -29,6 +30,7 @@ __all__ = [
     "is_operator_mapping",
     "referenced_attributes",
     "referenced_segments",
+    "segments_used",
 ]
 
 VERSION_OPERATORS = frozenset({"$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte"})
@@ -87,6 +89,37 @@ def referenced_segments(raw: object) -> list[tuple[str, Path]]:
         if key in SEGMENT_OPERATORS and isinstance(value, str):
             found.append((value, path))
     return found
+
+
+def segments_used(flags: Iterable[Flag], segments: Mapping[str, Any]) -> set[str]:
+    """Every segment the flags use, directly or through other segments, transitively.
+
+    A flag uses the segments of ``exclusions.segments``, ``eligible`` (a segment name, or a
+    condition's references) and its rules' ``when``; a segment uses the ones its condition
+    references. Names missing from ``segments`` are left out, and cycles end the walk.
+
+    >>> flag = Flag(default="a", variations={"a": 1}, eligible="paid")
+    >>> sorted(segments_used([flag], {"paid": {"$segment": "pro"}, "pro": {}, "other": {}}))
+    ['paid', 'pro']
+    """
+    pending: list[str] = []
+    for flag in flags:
+        if flag.exclusions is not None:
+            pending.extend(flag.exclusions.segments)
+        if isinstance(flag.eligible, str):
+            pending.append(flag.eligible)
+        conditions = [rule.when for rule in flag.rules]
+        if isinstance(flag.eligible, Mapping):
+            conditions.append(flag.eligible)
+        for condition in conditions:
+            pending.extend(name for name, _ in referenced_segments(condition))
+    used: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in used and name in segments:
+            used.add(name)
+            pending.extend(ref for ref, _ in referenced_segments(segments[name]))
+    return used
 
 
 def referenced_attributes(raw: object) -> set[str]:
