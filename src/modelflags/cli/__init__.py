@@ -1,5 +1,8 @@
 """The ``modelflags`` command: parse arguments, call the library, render. No logic here.
 
+Subcommands raise on bad input; :func:`main` prints the error (located issues of a flag
+file, or one line) and exits 1, so every command reports failures the same way.
+
 Exit codes: 0 ok, 1 findings or failure, 2 usage error. Every subcommand has ``--help``;
 those with structured output take ``--format text|json``.
 """
@@ -12,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from modelflags.cli import diff_cmd, explain_cmd, rollback_cmd, schema_cmd, validate_cmd
+from modelflags.cli.output import print_error, print_issues
+from modelflags.errors import FlagFileError, ModelFlagsError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -47,4 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         sys.stderr.close()
+        return 1
+    except FlagFileError as error:  # every located issue, one line each
+        print_issues(error)
+        return 1
+    except (ModelFlagsError, OSError, UnicodeDecodeError) as error:  # bad input, said plainly
+        print_error(str(error))
         return 1

@@ -8,8 +8,7 @@ import sys
 import time
 
 from modelflags.cli import arguments
-from modelflags.cli.output import add_format, print_error, print_issues, print_json
-from modelflags.errors import FlagFileError, ModelFlagsError
+from modelflags.cli.output import add_format, print_error, print_json
 from modelflags.review.diff_loading import load_revision_and_work_tree, load_sources
 from modelflags.review.diff_rendering import report_json, report_text
 from modelflags.review.diff_report import diff_configs
@@ -74,20 +73,13 @@ def run(args: argparse.Namespace) -> int:
     if args.git is None and len(args.paths) != 2:
         print_error("diff needs OLD and NEW, or --git REV [PATHS]; see modelflags diff --help")
         return 2
-    try:
-        if args.git is not None:
-            paths = args.paths or ["flags/"]
-            old, new = load_revision_and_work_tree(args.git, paths)
-            names = (f"{args.git}:{' '.join(paths)}", " ".join(paths))
-        else:
-            old, new = load_sources(args.paths[0], args.paths[1])
-            names = (args.paths[0], args.paths[1])
-    except FlagFileError as error:
-        print_issues(error)
-        return 1
-    except (ModelFlagsError, OSError) as error:
-        print_error(str(error))
-        return 1
+    if args.git is not None:
+        paths = args.paths or ["flags/"]
+        old, new = load_revision_and_work_tree(args.git, paths)
+        names = (f"{args.git}:{' '.join(paths)}", " ".join(paths))
+    else:
+        old, new = load_sources(args.paths[0], args.paths[1])
+        names = (args.paths[0], args.paths[1])
     report = diff_configs(
         old,
         new,

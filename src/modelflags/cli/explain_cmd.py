@@ -7,14 +7,13 @@ import json
 import math
 import sys
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from modelflags.cli import arguments
-from modelflags.cli.output import add_format, print_error, print_issues, print_json
-from modelflags.errors import FlagFileError, ModelFlagsError
+from modelflags.cli.output import add_format, print_json
 from modelflags.loader import load
 from modelflags.review.explain import Clause, Explanation, Step, explain
+from modelflags.review.timestamps import utc_text
 
 __all__ = ["register"]
 
@@ -52,14 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else args.now
-    try:
-        explanation = explain(load(args.flags), args.flag, args.context, now=now)
-    except FlagFileError as error:
-        print_issues(error)
-        return 1
-    except (ModelFlagsError, OSError) as error:
-        print_error(str(error))
-        return 1
+    explanation = explain(load(args.flags), args.flag, args.context, now=now)
     if args.format == "json":
         print_json(_as_json(explanation))
     else:
@@ -123,7 +115,7 @@ def _as_json(explanation: Explanation) -> dict[str, Any]:
         "flag": explanation.flag,
         "location": explanation.location,
         "configVersion": explanation.version,
-        "now": datetime.fromtimestamp(explanation.now, timezone.utc).isoformat()[:-6] + "Z",
+        "now": utc_text(explanation.now),
         "context": explanation.context,
         "steps": [_step_json(step) for step in explanation.steps],
         "result": {

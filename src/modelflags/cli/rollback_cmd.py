@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from modelflags.cli.output import print_error
-from modelflags.errors import FlagFileError, Issue, ModelFlagsError, did_you_mean
+from modelflags.errors import FlagFileError, Issue, did_you_mean
 from modelflags.loader import load_snapshot, open_source, parse_yaml
 from modelflags.review.rollback import rollback_text
 
@@ -41,17 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        file, others = _locate(args.flag, args.file, args.flags)
-        text = Path(file).read_bytes().decode("utf-8")
-        edit = rollback_text(text, file, args.flag, args.to, others=others)
-    except FlagFileError as error:
-        for issue in error.issues:
-            sys.stderr.write(f"{issue}\n")
-        return 1
-    except (ModelFlagsError, OSError, UnicodeDecodeError) as error:
-        print_error(str(error))
-        return 1
+    file, others = _locate(args.flag, args.file, args.flags)
+    text = Path(file).read_bytes().decode("utf-8")
+    edit = rollback_text(text, file, args.flag, args.to, others=others)
     if not edit.changed:
         print_error(f"flag '{args.flag}' is already off serving '{edit.variation}'; no change")
         return 0

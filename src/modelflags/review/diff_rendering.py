@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from modelflags.review.blast_radius import BlastRadius
 from modelflags.review.changes import Change
 from modelflags.review.diff_report import STATUSES, DiffReport, FlagDiff
+from modelflags.review.timestamps import utc_text
 from modelflags.schema.models import Flag
 
 __all__ = ["report_json", "report_text"]
@@ -27,7 +27,7 @@ def report_json(report: DiffReport) -> dict[str, Any]:
         "contexts": [dict(context) for context in report.contexts],
         "flags": [_flag_json(flag) for flag in report.flags],
         "new": report.new_name,
-        "now": datetime.fromtimestamp(report.now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "now": utc_text(report.now),
         "old": report.old_name,
         "segments": [
             {"kind": s.kind, "name": s.name, "new": s.new, "old": s.old, "usedBy": list(s.used_by)}

@@ -19,7 +19,6 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from modelflags.engine import CompiledFlag, FlagSet, Resolution, Split, unit_interval
@@ -29,6 +28,7 @@ from modelflags.engine.evaluation import unit_id_of
 from modelflags.errors import ModelFlagsError, did_you_mean
 from modelflags.loader import LoadedConfig
 from modelflags.review.clauses import MISSING, Clause, ClauseReader, text, why_not
+from modelflags.review.timestamps import utc_text
 
 __all__ = ["Clause", "Explanation", "Step", "explain"]
 
@@ -291,4 +291,4 @@ def _winner(scores: tuple[ArmScore, ...]) -> str:
 def _time(epoch: float | None) -> str:
     if epoch is None:
         return "-"
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+    return utc_text(epoch)

@@ -13,12 +13,12 @@ the command does.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from modelflags.errors import Issue, Path
 from modelflags.loader.config import LoadedConfig
 from modelflags.review import secrets
+from modelflags.review.timestamps import utc_text
 from modelflags.schema.conditions import referenced_segments, segments_used
 from modelflags.schema.models import Flag
 
@@ -265,9 +265,9 @@ def _schedule_over(flag: Flag, at: Path, now: float) -> Iterator[tuple[Issue, bo
     end = flag.schedule.end if flag.schedule is not None else None
     if end is None or end.timestamp() > now:
         return
-    days = (datetime.fromtimestamp(now, timezone.utc) - end).days
+    days = int((now - end.timestamp()) // 86400)
     ago = f"{days} day{'s' if days != 1 else ''} ago" if days else "less than a day ago"
-    ended = end.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ended = utc_text(end.timestamp())
     message = (
         f"the schedule ended at {ended} ({ago}): units past exclusions and rules now get "
         f"the default '{flag.default}'"
