@@ -13,6 +13,7 @@ the command does.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timezone
 from typing import Any
 
 from modelflags.errors import Issue, Path
@@ -35,6 +36,7 @@ WARNING_CODES = (
     "zero-coverage",
     "missing-owner",
     "schedule-over",
+    "decide-by-passed",
 )
 """Every warning :func:`lint` reports, in the order docs/validate.md describes them."""
 
@@ -61,6 +63,7 @@ def _config_warnings(loaded: LoadedConfig, now: float) -> Iterator[tuple[Issue, 
             _zero_coverage(flag, at),
             _missing_owner(flag, at),
             _schedule_over(flag, at, now),
+            _decide_by_passed(flag, at, now),
         ):
             yield from found
 
@@ -274,3 +277,22 @@ def _schedule_over(flag: Flag, at: Path, now: float) -> Iterator[tuple[Issue, bo
     )
     hint = "promote the winner to default and remove schedule and split, or move 'end'"
     yield _warning("schedule-over", message, hint, (*at, "schedule", "end")), False
+
+
+def _decide_by_passed(flag: Flag, at: Path, now: float) -> Iterator[tuple[Issue, bool]]:
+    """An experiment still running (state on, with a split) after its ``decide_by`` date."""
+    experiment = flag.experiment
+    if experiment is None or experiment.decide_by is None or flag.state == "off":
+        return
+    if flag.split is None or experiment.decide_by >= _utc_date(now):
+        return
+    message = (
+        f"experiment '{experiment.key}' was to be decided by {experiment.decide_by} and is "
+        "still running"
+    )
+    hint = "read 'modelflags report' and promote, roll back, or move 'decide_by'"
+    yield _warning("decide-by-passed", message, hint, (*at, "experiment", "decide_by")), False
+
+
+def _utc_date(now: float) -> date:
+    return datetime.fromtimestamp(now, tz=timezone.utc).date()

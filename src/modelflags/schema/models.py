@@ -7,7 +7,7 @@ the whole file. The JSON Schema for editors is generated from :class:`FlagFile`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "TELEMETRY",
     "Assignment",
     "Condition",
     "Exclusions",
@@ -42,6 +43,9 @@ Condition = dict[str, Any]
 
 Weight = Annotated[StrictInt, Field(ge=0)]
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
+
+TELEMETRY = "telemetry"
+"""The guardrail metric that watches for events that stop arriving."""
 
 
 class _Model(BaseModel):
@@ -116,15 +120,31 @@ class Schedule(_Model):
 
 
 class Guardrail(_Model):
-    """A stop rule read by the report: a bound on one metric's statistic."""
+    """A stop rule read by the report: a bound on one metric's statistic.
+
+    ``{metric, stat, max_ratio}`` bounds the ratio of an arm's statistic to the control's;
+    ``{metric, stat, max}`` bounds the arm's own value; ``{metric: telemetry,
+    max_silence_minutes}`` breaches when an arm's events stop arriving.
+    """
 
     metric: str
-    stat: Literal["mean", "rate", "p50", "p95", "p99"]
+    stat: Literal["mean", "rate", "p50", "p95", "p99"] | None = None
     max_ratio: Annotated[float, Field(gt=0)] | None = None
     max: float | None = None
+    max_silence_minutes: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _one_bound(self) -> Guardrail:
+        if self.metric == TELEMETRY:
+            if self.max_silence_minutes is None or self.stat or self.max or self.max_ratio:
+                raise ValueError(
+                    "a telemetry guardrail needs 'max_silence_minutes' and nothing else"
+                )
+            return self
+        if self.max_silence_minutes is not None:
+            raise ValueError("'max_silence_minutes' belongs to 'metric: telemetry' only")
+        if self.stat is None:
+            raise ValueError("a guardrail needs 'stat' (mean, rate, p50, p95 or p99)")
         if (self.max_ratio is None) == (self.max is None):
             raise ValueError("a guardrail needs exactly one of 'max_ratio' or 'max'")
         return self
@@ -135,9 +155,29 @@ class Experiment(_Model):
 
     key: str
     control: Name
+    hypothesis: str | None = Field(None, description="What the experiment expects; shown first.")
     primary_metric: str | None = None
     minimum_detectable_effect: Annotated[float, Field(gt=0)] | None = None
+    test: Literal["superiority", "non_inferiority"] = Field(
+        "superiority",
+        description="superiority: the candidate must be better; non_inferiority: not worse "
+        "than the control by more than 'margin' (a cheaper or faster route).",
+    )
+    margin: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Non-inferiority margin, absolute on the primary metric."
+    )
+    decide_by: date | None = Field(
+        None, description="The report and validate flag an experiment still running after it."
+    )
     guardrails: list[Guardrail] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _margin_for_non_inferiority(self) -> Experiment:
+        if self.test == "non_inferiority" and self.margin is None:
+            raise ValueError("'test: non_inferiority' needs a 'margin'")
+        if self.test == "non_inferiority" and self.primary_metric is None:
+            raise ValueError("'test: non_inferiority' needs a 'primary_metric'")
+        return self
 
 
 class Flag(_Model):
