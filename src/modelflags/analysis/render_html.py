@@ -1,39 +1,27 @@
 """The report as one self-contained HTML page: inline CSS, inline SVG charts, no network.
 
-The page shows the same content as the terminal table
-(:func:`~modelflags.analysis.render_table.report_view`), the verdict first as a coloured
-banner, plus two SVG charts drawn here: latency p50/p95/p99 per arm, and the primary metric
-per arm with its 95% interval. Nothing is fetched: no stylesheet, script, font or image
-lives outside the file, so the page opens the same from a CI artifact, an e-mail or a
-laptop offline.
+The page lays out the same content as the terminal table and the Markdown comment
+(:func:`~modelflags.analysis.report_view.report_view`), the verdict first as a coloured
+banner, with the two charts of :mod:`~modelflags.analysis.render_charts` after the arms.
+Nothing is fetched: no stylesheet, script, font or image lives outside the file, so the page
+opens the same from a CI artifact, an e-mail or a laptop offline.
 
 Every string from the report is HTML-escaped; a variation named ``<script>`` shows as text.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from html import escape
+from collections.abc import Mapping
+from html import escape as _e
 from typing import Any
 
-from modelflags.analysis.render_table import (
-    NULL,
-    Cell,
-    Table,
-    Tone,
-    metric_kind,
-    metric_value,
-    number,
-    report_view,
-    text,
-)
+from modelflags.analysis.number_format import text
+from modelflags.analysis.render_charts import latency_chart, primary_chart
+from modelflags.analysis.report_view import Cell, Table, Tone, field, report_view
 
 __all__ = ["render_html"]
 
 _CHART_AFTER = "arms"
-_PALETTE = ("#9cc3e6", "#4a8fd4", "#1f4e8c")  # p50, p95, p99: one hue, darker is slower
-_GRID, _MUTED, _ACCENT = "#e6e8eb", "#656d76", "#0969da"
 
 
 def render_html(report: Mapping[str, Any]) -> str:
@@ -58,8 +46,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         body.append(_section(table, anchor=True))
         if table.key == _CHART_AFTER:
             body.append(
-                '<section class="charts">'
-                f"{_latency_chart(report)}{_primary_chart(report)}</section>"
+                f'<section class="charts">{latency_chart(report)}{primary_chart(report)}</section>'
             )
     if view.segments:
         body.append('<h2 class="segments-title">Segments</h2>')
@@ -73,7 +60,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(page_title)}</title><style>{_CSS}</style></head>\n"
         f"<body><main>{''.join(body)}"
-        f"<footer>modelflags report · generated {_e(text(_get(report, 'generatedAt')))}"
+        f"<footer>modelflags report · generated {_e(text(field(report, 'generatedAt')))}"
         "</footer></main></body></html>\n"
     )
 
@@ -121,203 +108,6 @@ def _td(cell: Cell, right: bool) -> str:
 
 def _class(names: str) -> str:
     return f' class="{names}"' if names else ""
-
-
-# -- charts -------------------------------------------------------------------------------------
-
-
-def _latency_chart(report: Mapping[str, Any]) -> str:
-    """Horizontal bars: per arm, p50, p95 and p99 latency on one shared ms axis."""
-    arms = [a for a in _arms(report) if isinstance(a.get("latencyMs"), Mapping)]
-    series = [
-        (_arm_name(report, a), [number(a["latencyMs"].get(q)) for q in ("p50", "p95", "p99")])
-        for a in arms
-    ]
-    values = [v for _, vs in series for v in vs if v is not None]
-    title = "Latency per arm (ms)"
-    if not values:
-        return _figure(title, '<p class="empty">No latency recorded yet.</p>')
-    ticks = _ticks(0.0, max(values))
-    bar, gap, group_gap = 14, 3, 18
-    left, right, top = _label_width(name for name, _ in series), 78, 34
-    group = 3 * bar + 2 * gap
-    height = top + len(series) * (group + group_gap) + 16
-    width = 560
-    scale = _Scale(ticks[0], ticks[-1], left, width - right)
-    parts = [_grid(scale, ticks, top - 6, height - 26, lambda t: f"{t:,.0f}")]
-    parts += [
-        f'<rect x="{left + i * 70}" y="6" width="10" height="10" rx="2" fill="{_PALETTE[i]}"/>'
-        f'<text x="{left + i * 70 + 15}" y="15" class="legend">{q}</text>'
-        for i, q in enumerate(("p50", "p95", "p99"))
-    ]
-    for row, (name, quantiles) in enumerate(series):
-        y0 = top + row * (group + group_gap)
-        parts.append(_label(name, left - 10, y0 + group / 2 + 4))
-        for i, v in enumerate(quantiles):
-            y = y0 + i * (bar + gap)
-            if v is None:
-                parts.append(f'<text x="{left + 4}" y="{y + 11}" class="value">{NULL}</text>')
-                continue
-            w = max(scale(v) - left, 1.0)
-            parts.append(
-                f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" rx="2" '
-                f'fill="{_PALETTE[i]}"><title>{_e(name)} p{(50, 95, 99)[i]}: '
-                f"{_e(metric_value('ms', v))}</title></rect>"
-                f'<text x="{left + w + 5:.1f}" y="{y + 11}" class="value">'
-                f"{_e(metric_value('ms', v))}</text>"
-            )
-    return _figure(title, _svg(width, height, "latency-chart", "".join(parts)))
-
-
-def _primary_chart(report: Mapping[str, Any]) -> str:
-    """Per arm, the primary metric's mean (a dot) and its 95% interval (a whisker)."""
-    metric = _get(_get(report, "test"), "primaryMetric")
-    kind = metric_kind(report, metric)
-    control = _get(report, "control")
-    rows = []
-    for arm in _arms(report):
-        stats = _get(_get(arm, "metrics"), metric)
-        mean = number(_get(stats, "mean"))
-        bounds = _get(stats, "ci95")
-        ci = [number(b) for b in bounds] if isinstance(bounds, list) and len(bounds) == 2 else []
-        low, high = (ci[0], ci[1]) if len(ci) == 2 else (None, None)
-        is_control = arm.get("variation") == control
-        rows.append((_arm_name(report, arm), is_control, mean, low, high))
-    title = f"{text(metric)} per arm, with 95% interval"
-    values = [v for r in rows for v in r[2:] if v is not None]
-    if not values:
-        return _figure(title, f'<p class="empty">No {_e(text(metric))} values yet.</p>')
-    pad = (max(values) - min(values)) * 0.15 or abs(values[0]) * 0.1 or 1.0
-    ticks = _ticks(min(values) - pad, max(values) + pad)
-    row_height, top = 44, 14
-    left, right = _label_width(r[0] for r in rows), 150
-    width, height = 560, top + len(rows) * row_height + 30
-    scale = _Scale(ticks[0], ticks[-1], left, width - right)
-    tick_text = "{:.0%}" if kind == "rate" else "{:,.4g}"
-    parts = [_grid(scale, ticks, top - 6, height - 26, tick_text.format)]
-    control_mean = next((r[2] for r in rows if r[1] and r[2] is not None), None)
-    if control_mean is not None:
-        x = scale(control_mean)
-        parts.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{height - 26}" '
-            f'stroke="{_MUTED}" stroke-dasharray="4 3"/>'
-        )
-    for i, (name, is_control, mean, low, high) in enumerate(rows):
-        y = top + i * row_height + row_height / 2
-        color = _MUTED if is_control else _ACCENT
-        parts.append(_label(name, left - 10, y + 4))
-        if low is not None and high is not None:
-            x1, x2 = scale(low), scale(high)
-            parts.append(
-                f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y}" y2="{y}" stroke="{color}" '
-                f'stroke-width="2"/>'
-                + "".join(
-                    f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y - 7}" y2="{y + 7}" '
-                    f'stroke="{color}" stroke-width="2"/>'
-                    for x in (x1, x2)
-                )
-            )
-        shown = metric_value(kind, mean)
-        if mean is not None:
-            parts.append(
-                f'<circle cx="{scale(mean):.1f}" cy="{y}" r="6" fill="{color}">'
-                f"<title>{_e(name)}: {_e(shown)}</title></circle>"
-            )
-        interval = (
-            f" [{metric_value(kind, low, unit=False)}, {metric_value(kind, high, unit=False)}]"
-            if low is not None and high is not None
-            else ""
-        )
-        parts.append(
-            f'<text x="{width - right + 12}" y="{y + 4}" class="value">'
-            f"{_e(shown + interval)}</text>"
-        )
-    return _figure(title, _svg(width, height, "primary-chart", "".join(parts)))
-
-
-class _Scale:
-    """A linear map from a data domain onto pixels, clamped to the plot so that no value
-    (however extreme) yields a coordinate outside it, or one that is not finite."""
-
-    def __init__(self, low: float, high: float, start: float, end: float) -> None:
-        span = high - low
-        self.low, self.span = low, span if math.isfinite(span) and span > 0 else 1.0
-        self.start, self.end = start, end
-
-    def __call__(self, value: float) -> float:
-        x = self.start + (value - self.low) / self.span * (self.end - self.start)
-        return min(max(x, self.start), self.end) if math.isfinite(x) else self.start
-
-
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering ``[low, high]``: steps of 1, 2, 2.5 or 5 times 10^k.
-
-    At most a dozen ticks, whatever the input: a domain too wide or too narrow for floating
-    point gets its two ends.
-    """
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return [0.0, 1.0]
-    if high <= low:
-        high = low + (abs(low) or 1.0)
-    raw = (high - low) / count
-    if not math.isfinite(raw) or raw <= abs(high) * 1e-12:
-        return [low, high]
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(low / step) * step
-    steps = min(max(math.ceil((high - first) / step - 1e-9), 1), 12)
-    return [first + i * step for i in range(steps + 1)]
-
-
-def _grid(scale: _Scale, ticks: Sequence[float], top: float, bottom: float, label: Any) -> str:
-    return "".join(
-        f'<line x1="{scale(t):.1f}" x2="{scale(t):.1f}" y1="{top}" y2="{bottom}" '
-        f'stroke="{_GRID}"/><text x="{scale(t):.1f}" y="{bottom + 16}" class="tick">'
-        f"{_e(label(t))}</text>"
-        for t in ticks
-    )
-
-
-def _label(name: str, x: float, y: float) -> str:
-    short = name if len(name) <= 22 else name[:21] + "…"
-    return f'<text x="{x}" y="{y:.1f}" class="label"><title>{_e(name)}</title>{_e(short)}</text>'
-
-
-def _label_width(names: Any) -> int:
-    longest = max((min(len(n), 22) for n in names), default=4)
-    return 24 + 8 * longest
-
-
-def _svg(width: int, height: int, css_class: str, content: str) -> str:
-    return (
-        f'<svg class="{css_class}" viewBox="0 0 {width} {height}" role="img" '
-        f'preserveAspectRatio="xMinYMin meet">{content}</svg>'
-    )
-
-
-def _figure(title: str, content: str) -> str:
-    return f"<figure><figcaption>{_e(title)}</figcaption>{content}</figure>"
-
-
-def _arm_name(report: Mapping[str, Any], arm: Mapping[str, Any]) -> str:
-    """An arm's name as the tables show it: the control marked, unless its name says so."""
-    control = _get(report, "control")
-    marked = arm.get("variation") == control and control != "control"
-    return text(arm.get("variation")) + (" (control)" if marked else "")
-
-
-def _arms(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    arms = _get(report, "arms")
-    return [a for a in arms if isinstance(a, Mapping)] if isinstance(arms, list) else []
-
-
-def _get(value: Any, key: Any) -> Any:
-    """``value[key]`` when ``value`` is a mapping and ``key`` a string, else None."""
-    return value.get(key) if isinstance(value, Mapping) and isinstance(key, str) else None
-
-
-def _e(value: str) -> str:
-    return escape(value, quote=True)
 
 
 _TONES: dict[Tone, tuple[str, str]] = {

@@ -1,6 +1,6 @@
 """The report as a pull-request comment: GitHub-flavoured Markdown tables.
 
-The same content as the terminal table (:func:`~modelflags.analysis.render_table.report_view`),
+The same content as the terminal table (:func:`~modelflags.analysis.report_view.report_view`),
 laid out for a review: the verdict as a heading with its reasons and the command in a code
 block, the decision-making tables in the open, and the bookkeeping (population, health,
 config versions, input, segments) folded into ``<details>`` so the comment stays short.
@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelflags.analysis.render_table import Cell, Table, Tone, report_view
+from modelflags.analysis.report_view import Cell, Table, Tone, report_view
 
 __all__ = ["render_markdown"]
 
