@@ -330,3 +330,22 @@ def test_lone_surrogate_unit_id_is_an_error_result_through_the_provider(
     details = steps_client.get_integer_details("covered", -1, EvaluationContext("\ud800"))
     assert details.error_code == ErrorCode.INVALID_CONTEXT
     assert details.value == -1
+
+
+def test_a_flag_that_is_off_still_names_its_unit_on_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "off.yaml"
+    path.write_text(
+        "version: 1\nflags:\n  route:\n    state: off\n    default: a\n"
+        "    variations: {a: 1, b: 2}\n    assignment: {key: conversationId}\n"
+        "    split: {a: 1, b: 1}\n"
+    )
+    direct = load_flags(str(path)).evaluate("route", {"conversationId": "conv-9"})
+    assert (direct.reason, direct.metadata["unitId"]) == (Reason.DISABLED, "conv-9")
+    api.set_provider_and_wait(ModelFlagsProvider(str(path), poll_interval=0))
+    try:
+        details = api.get_client().get_integer_details(
+            "route", 0, EvaluationContext(attributes={"conversationId": "conv-9"})
+        )
+    finally:
+        api.shutdown()
+    assert (details.reason, details.flag_metadata["unitId"]) == ("DISABLED", "conv-9")

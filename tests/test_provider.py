@@ -14,6 +14,7 @@ from openfeature.flag_evaluation import Reason
 from openfeature.provider import ProviderStatus
 
 from modelflags import FlagFileError, ModelFlagsProvider
+from modelflags.evidence.lookups import live_lookups
 
 ROUTE = "support_answer_model_route"
 DEFAULT = {"modelRoute": "caller_default"}
@@ -120,6 +121,37 @@ def test_integer_unit_id_lands_where_its_decimal_string_does(client: OpenFeature
 def test_disabled_flag_serves_its_default_with_reason_disabled(client: OpenFeatureClient) -> None:
     details = client.get_float_details("answer_temperature", 1.0, EvaluationContext("u1"))
     assert (details.value, details.variant, details.reason) == (0.2, "cool", Reason.DISABLED)
+
+
+def test_a_flag_that_is_off_still_names_the_unit(tmp_path: Path) -> None:
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        "version: 1\nflags:\n  route:\n    state: off\n    default: a\n"
+        "    variations: {a: 1, b: 2}\n    assignment: {unit: conversation, key: conversationId}\n"
+        "    split: {a: 1, b: 1}\n"
+    )
+    provider = ModelFlagsProvider(path, poll_interval=0)
+    api.set_provider_and_wait(provider)
+    ctx = EvaluationContext(attributes={"conversationId": "conv-5"})
+    details = api.get_client().get_integer_details("route", 0, ctx)
+    assert (details.reason, details.flag_metadata["rule"]) == (Reason.DISABLED, "off")
+    assert details.flag_metadata["unitId"] == "conv-5"  # its evidence still joins the unit
+    assert provider.evaluate_for_evidence("route", ctx).unit_id == "conv-5"  # type: ignore[union-attr]
+
+
+def test_a_flag_that_is_off_without_the_unit_names_none(client: OpenFeatureClient) -> None:
+    details = client.get_float_details("answer_temperature", 1.0, EvaluationContext())
+    assert details.reason == Reason.DISABLED
+    assert "unitId" not in details.flag_metadata
+
+
+def test_initialized_provider_is_a_live_flag_lookup_until_shutdown(repo_flags: Path) -> None:
+    provider = ModelFlagsProvider(repo_flags, poll_interval=0)
+    assert provider not in live_lookups()
+    api.set_provider_and_wait(provider)
+    assert provider in live_lookups()
+    api.shutdown()
+    assert provider not in live_lookups()
 
 
 def test_unknown_flag_is_flag_not_found(client: OpenFeatureClient) -> None:

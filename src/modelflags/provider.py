@@ -1,8 +1,9 @@
 """The OpenFeature provider: modelflags' flags behind the standard OpenFeature client.
 
 This is the only module that imports ``openfeature``. It adapts the engine's resolutions to
-``FlagResolutionDetails``, turns reloads into provider events (DESIGN section 3), and hands
-``track()`` calls to the evidence recorder.
+``FlagResolutionDetails``, turns reloads into provider events, and hands ``track()`` calls
+to the evidence recorder. While initialized it is a flag lookup for every evidence that is
+not bound to a provider (fallback values, outcomes named by flag key).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from modelflags.engine.compiled import CompiledFlag
 from modelflags.engine.evaluation import NOT_TEXT, decide, error_message
 from modelflags.engine.flagset import FlagSet
 from modelflags.engine.resolution import Resolution
+from modelflags.evidence.lookups import register, unregister
 from modelflags.evidence.recorder import Evidence
 from modelflags.loader.sources import Source
 from modelflags.store import FlagStore, Reload
@@ -75,12 +77,18 @@ class ModelFlagsProvider(AbstractProvider):
     # -- lifecycle -------------------------------------------------------------------------
 
     def initialize(self, evaluation_context: EvaluationContext) -> None:
-        """Load the source (raising the located error if it is invalid), then watch it."""
+        """Load the source (raising the located error if it is invalid), then watch it.
+
+        From then on, until shutdown, an evidence that is not bound to a provider may ask
+        this one for the values of its flags' variations and for evaluations.
+        """
         self._store.load()
         self._store.start(self._on_reload)
+        register(self)
 
     def shutdown(self) -> None:
         """Stop watching; flush and close the evidence recorder, if any."""
+        unregister(self)
         self._store.stop()
         if self.evidence is not None:
             self.evidence.close()
@@ -203,9 +211,13 @@ class ModelFlagsProvider(AbstractProvider):
     ) -> None:
         """Record an outcome event through the evidence (never raises).
 
-        ``attributes["flagKey"]`` names the flag: it is evaluated for the context to fill in
-        the unit, variation and experiment. Numeric and boolean attributes become metrics,
-        the rest attributes; ``details.value`` is the outcome's value.
+        ``attributes["flagKey"]`` names the flag: it is evaluated for the context now to fill
+        in the unit, variation, experiment and config version (after a ramp or a rollback,
+        the new arm: the report takes the arm from the unit's exposures). Without it, or
+        with a flag this provider does not serve, the outcome is still recorded but joins no
+        exposure: the evidence counts it (``unattributed``) and warns once per event name.
+        Numeric and boolean attributes become metrics, the rest attributes;
+        ``details.value`` is the outcome's value.
         """
         if self.evidence is None:
             return
@@ -216,7 +228,10 @@ class ModelFlagsProvider(AbstractProvider):
             metrics = {k: v for k, v in extra.items() if isinstance(v, int | float)}
             for key in metrics:
                 del extra[key]
-            facts: Any = self.evaluate_for_evidence(str(flag_key), evaluation_context)
+            facts: Any = None
+            if flag_key is not None:
+                flag_key = str(flag_key)
+                facts = self.evaluate_for_evidence(flag_key, evaluation_context)
             # metrics as a mapping: an attribute may be called "name", "value", "context", ...
             self.evidence._outcome(
                 tracking_event_name, facts if facts is not None else flag_key,

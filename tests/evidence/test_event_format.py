@@ -1,5 +1,5 @@
-"""The wire format of exposure and outcome events (DESIGN section 4): exactly the camelCase
-fields, unique ids, RFC 3339 timestamps, the route that ran, and the join keys of the flag
+"""The wire format of exposure and outcome events: exactly the documented camelCase fields,
+unique ids, RFC 3339 timestamps, the route that ran, and the join keys of the flag
 evaluation, whether it came through OpenFeature or the direct path."""
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ CANDIDATE_UNIT = "c0"  # bucketed into "candidate" by the salt above
 
 EXPOSURE_FIELDS = {
     "event", "eventId", "timestamp", "flagKey", "experimentKey", "assignmentUnit", "unitId",
-    "variation", "assignedVariation", "reason", "configVersion", "fallbackUsed",
+    "variation", "assignedVariation", "reason", "rule", "inExperiment", "configVersion",
+    "fallbackUsed",
     "fallbackReason", "modelRoute", "promptVersion", "retrievalProfile", "latencyMs",
     "estimatedCost", "error", "errorType", "attributes",
 }  # fmt: skip
 OUTCOME_FIELDS = {
     "event", "eventId", "timestamp", "flagKey", "experimentKey", "assignmentUnit", "unitId",
-    "variation", "value", "metrics", "attributes",
+    "variation", "configVersion", "value", "metrics", "attributes",
 }  # fmt: skip
 JOIN_KEYS = ("unitId", "assignmentUnit", "experimentKey", "configVersion")
 
@@ -47,7 +48,7 @@ def delivered(evidence: Evidence, memory: MemoryTracker) -> list[dict[str, Any]]
 # -- fields --------------------------------------------------------------------------------
 
 
-def test_exposure_has_exactly_the_design_fields(
+def test_exposure_has_exactly_the_documented_fields(
     client: OpenFeatureClient, evidence: Evidence, memory: MemoryTracker
 ) -> None:
     details = client.get_object_details(FLAG, {}, context("c1"))
@@ -58,7 +59,7 @@ def test_exposure_has_exactly_the_design_fields(
     assert event["event"] == "exposure"
 
 
-def test_outcome_has_exactly_the_design_fields(
+def test_outcome_has_exactly_the_documented_fields(
     client: OpenFeatureClient, evidence: Evidence, memory: MemoryTracker
 ) -> None:
     details = client.get_object_details(FLAG, {}, context("c1"))
@@ -237,7 +238,7 @@ def test_exposure_join_keys_are_the_flag_metadata(
     assert metadata["unitId"] == "conv-7"
     assert {key: event[key] for key in JOIN_KEYS} == {key: metadata[key] for key in JOIN_KEYS}
     assert (event["flagKey"], event["variation"]) == (FLAG, details.variant)
-    assert event["reason"] == "SPLIT"
+    assert (event["reason"], event["rule"], event["inExperiment"]) == ("SPLIT", "split", True)
 
 
 def test_outcome_join_keys_are_the_flag_metadata(
@@ -246,6 +247,5 @@ def test_outcome_join_keys_are_the_flag_metadata(
     details, ctx, metadata = evaluation
     evidence.outcome("resolved", details, ctx, value=1)
     (event,) = delivered(evidence, memory)
-    join_keys = ("unitId", "assignmentUnit", "experimentKey")
-    assert {key: event[key] for key in join_keys} == {key: metadata[key] for key in join_keys}
+    assert {key: event[key] for key in JOIN_KEYS} == {key: metadata[key] for key in JOIN_KEYS}
     assert (event["flagKey"], event["variation"]) == (FLAG, details.variant)

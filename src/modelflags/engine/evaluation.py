@@ -35,9 +35,9 @@ def decide(
     ``default``.
     """
     default = flag.default
-    if not flag.enabled:
-        return default, Reason.DISABLED, "off", None, None
     raw = targeting_key if flag.unit_key is None else attributes.get(flag.unit_key)
+    if not flag.enabled:  # still names the unit: outcomes after a rollback join its exposures
+        return default, Reason.DISABLED, "off", unit_id_of(raw), None
     unit = raw if type(raw) is str else unit_id_of(raw)
     if unit is None and raw is not None:
         return default, Reason.ERROR, "no-unit", None, ErrorCode.INVALID_CONTEXT

@@ -1,4 +1,4 @@
-"""Exposure and outcome events: the wire format of DESIGN section 4, built cheaply.
+"""Exposure and outcome events: the wire format the report reads, built cheaply.
 
 On the request path an event is a plain dict with a float ``timestamp``; the dispatcher's
 background thread turns it into RFC 3339 text (:func:`finish`), so formatting dates costs the
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from modelflags.evidence.tracker import Event
 
 __all__ = [
+    "EXPOSURE_KEYS",
     "ROUTE_FIELDS",
     "Facts",
     "Pending",
@@ -29,7 +30,15 @@ __all__ = [
 ]
 
 ROUTE_FIELDS = ("modelRoute", "promptVersion", "retrievalProfile")
-"""Fields copied from the variation value that ran into its exposure."""
+"""Fields copied from the variation value that ran into its exposure, by default."""
+
+EXPOSURE_KEYS = frozenset({
+    "event", "eventId", "timestamp", "flagKey", "experimentKey", "assignmentUnit", "unitId",
+    "variation", "assignedVariation", "reason", "rule", "inExperiment", "configVersion",
+    "fallbackUsed", "fallbackReason", "latencyMs", "estimatedCost", "error", "errorType",
+    "attributes",
+})  # fmt: skip
+"""The keys of every exposure besides its route fields: no route field may take one."""
 
 _prefix = os.urandom(6).hex()
 _counter = itertools.count(1)
@@ -115,7 +124,8 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
     timestamp: float,
     fallback: str | None,
     fallback_reason: str | None,
-    route: tuple[Any, Any, Any],
+    route_fields: tuple[str, ...],
+    route: Mapping[str, Any] | None,
     latency_ms: float | None,
     estimated_cost: float | None,
     error: bool,
@@ -125,11 +135,18 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
     """An exposure: what actually ran for the unit of an evaluation result (``details``).
 
     ``fallback`` is the variation that ran instead of the assigned one (None: no fallback);
-    ``route`` holds the ``modelRoute``, ``promptVersion`` and ``retrievalProfile`` of the
-    value that ran. Positional, because the background thread builds one per exposure.
+    ``route`` is (a copy of) the value that ran, when it is an object: its ``route_fields``
+    are written as top-level keys, null when absent or when ``route`` is None. Positional:
+    the background thread builds one per exposure.
+
+    ``inExperiment`` is true only when the flag's own split randomised the unit (reason
+    ``SPLIT`` and rule ``split``): a rule with its own split serves targeted traffic, and
+    exclusions, rules, eligibility, holdout, schedule, the default and a flag that is off
+    do not randomise. An evaluation that failed (an error code) never is in the experiment.
     """
     flag_key, variant, reason, metadata, unit = read_facts(details, context)
-    return {
+    rule = metadata.get("rule")
+    event: Event = {
         "event": "exposure",
         "eventId": f"{_prefix}-{next(_counter):x}",  # new_event_id(), inlined
         "timestamp": rfc3339(timestamp),
@@ -140,18 +157,27 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
         "variation": variant if fallback is None else fallback,
         "assignedVariation": variant,
         "reason": reason,
+        "rule": rule,
+        # randomised by the flag's own split (the error code is read only then)
+        "inExperiment": (
+            reason == "SPLIT" and rule == "split" and getattr(details, "error_code", None) is None
+        ),
         "configVersion": metadata.get("configVersion"),
         "fallbackUsed": fallback is not None,
         "fallbackReason": fallback_reason,
-        "modelRoute": route[0],
-        "promptVersion": route[1],
-        "retrievalProfile": route[2],
-        "latencyMs": latency_ms,
-        "estimatedCost": estimated_cost,
-        "error": error,
-        "errorType": error_type,
-        "attributes": dict(attributes) if attributes else {},
     }
+    if route is None:  # the value that ran is unknown or not an object
+        event.update(dict.fromkeys(route_fields))
+    else:
+        get = route.get
+        for field in route_fields:
+            event[field] = get(field)
+    event["latencyMs"] = latency_ms
+    event["estimatedCost"] = estimated_cost
+    event["error"] = error
+    event["errorType"] = error_type
+    event["attributes"] = dict(attributes) if attributes else {}
+    return event
 
 
 def outcome_event(
@@ -163,7 +189,13 @@ def outcome_event(
     metrics: Mapping[str, float | bool],
     attributes: Mapping[str, Any],
 ) -> Event:
-    """An outcome: what happened to the unit afterwards, with the exposure's join keys."""
+    """An outcome: what happened to the unit afterwards, with the exposure's join keys.
+
+    ``variation`` and ``configVersion`` are those of the evaluation the outcome was
+    attributed with (for a flag key: evaluated when the outcome was recorded), so after a
+    ramp or a rollback they may differ from the unit's exposures: the exposures decide the
+    arm, and a differing ``variation`` is a consistency check.
+    """
     flag_key, variant, _, metadata, unit = read_facts(details, context)
     return {
         "event": name,
@@ -174,6 +206,7 @@ def outcome_event(
         "assignmentUnit": metadata.get("assignmentUnit"),
         "unitId": unit,
         "variation": variant,
+        "configVersion": metadata.get("configVersion"),
         "value": value,
         "metrics": dict(metrics),
         "attributes": dict(attributes),

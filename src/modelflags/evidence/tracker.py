@@ -1,7 +1,7 @@
 """The tracker protocol: where evidence events go. ``emit``, ``flush``, ``close``.
 
 A tracker receives batches of finished events (plain JSON-ready dicts with the camelCase keys
-of DESIGN section 4) from the one background thread of an :class:`~modelflags.Evidence`, so
+of the event format) from the one background thread of an :class:`~modelflags.Evidence`, so
 it needs no locking of its own unless it is shared. It may raise: the dispatcher counts the
 batch as failed and logs the problem once.
 """

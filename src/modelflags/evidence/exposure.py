@@ -1,0 +1,171 @@
+"""``Exposure``: one exposure being recorded, cheap on the request path.
+
+It keeps references and a few numbers; when it is sent it snapshots what may change later
+(the value that ran, the allowed context attributes) and queues itself.
+The event dict is built by the background thread (:meth:`Exposure.to_event`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import structlog
+
+from modelflags.evidence.events import exposure_event
+from modelflags.evidence.tracker import Event
+
+if TYPE_CHECKING:
+    from modelflags.evidence.recorder import Evidence
+
+__all__ = ["Exposure", "number", "snapshot"]
+
+log = structlog.get_logger("modelflags")
+
+
+class Exposure:
+    """One exposure being recorded; see :meth:`Evidence.exposure`.
+
+    Used with ``with``, the event is sent when the block ends; otherwise :meth:`record`
+    sends it at once. Recording never raises into the application.
+    """
+
+    # Class-level defaults: an instance sets only what the request changes.
+    _variation: str | None = None
+    _fallback_reason: str | None = None
+    _value: Any = None
+    _latency: float | None = None
+    _cost: float | None = None
+    _error = False
+    _error_type: str | None = None
+    _attributes: dict[str, Any] | None = None
+    _start = 0.0
+    _open = False
+    _sent = False
+    _timestamp = 0.0
+    _route: dict[str, Any] | None = None
+    _context_values: list[tuple[str, Any]] | None = None
+
+    def __init__(self, evidence: Evidence, details: Any, context: Any) -> None:
+        self._evidence = evidence
+        self._details = details
+        self._context = context
+
+    def __enter__(self) -> Exposure:
+        self._open = True
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: object, tb: object
+    ) -> Literal[False]:
+        if exc_type is not None:
+            self._error = True
+            self._error_type = exc_type.__name__
+        if self._latency is None:
+            self._latency = (time.perf_counter() - self._start) * 1000.0
+        self._open = False
+        self._send()
+        return False  # an exception in the block is re-raised
+
+    def fallback(self, variation: str, *, reason: str | None = None, value: Any = None) -> None:
+        """The unit was served ``variation`` instead of its assigned one (``reason`` why).
+
+        The route fields come from ``value``, else from the flag's own variation, read
+        through the provider the evidence is bound to or, unbound, the live providers that
+        know the flag (a warning, once per flag, says when none can tell).
+        """
+        try:
+            self._variation = variation
+            self._fallback_reason = reason or "fallback"
+            if value is None:
+                flag_key = getattr(self._details, "flag_key", None)
+                value = self._evidence._attribution.variation_value(flag_key, variation)
+            self._value = value
+        except Exception as error:
+            log.error("recording a fallback failed", error=repr(error))
+
+    def record(
+        self,
+        *,
+        latency_ms: float | None = None,
+        estimated_cost: float | None = None,
+        error: bool | None = None,
+        error_type: str | None = None,
+        **attributes: Any,
+    ) -> None:
+        """Set what was measured; extra keywords become ``attributes``."""
+        if latency_ms is not None:
+            self._latency = number(latency_ms)
+        if estimated_cost is not None:
+            self._cost = number(estimated_cost)
+        if error is not None:
+            self._error = bool(error)
+        if error_type is not None:
+            self._error, self._error_type = True, str(error_type)
+        if attributes:
+            if self._attributes is None:
+                self._attributes = {}
+            self._attributes.update(attributes)
+        if not self._open:
+            self._send()
+
+    def _send(self) -> None:
+        if self._sent:
+            return
+        self._sent = True
+        try:
+            self._timestamp = time.time()
+            evidence = self._evidence
+            value = (
+                self._value
+                if self._fallback_reason is not None
+                else getattr(self._details, "value", None)
+            )
+            if type(value) is dict:  # the route as it is now: the caller may mutate it later
+                self._route = value.copy()  # (cheaper than reading the route fields here)
+            if evidence._context_attributes:  # so is the context
+                self._context_values = snapshot(self._context, evidence._context_attributes)
+            evidence._dispatcher.submit(self)
+        except Exception as error:
+            log.error("recording an exposure failed", error=repr(error))
+
+    def to_event(self) -> Event:
+        """The exposure event (called by the background thread once the exposure is sent)."""
+        fell_back = self._variation if self._fallback_reason is not None else None
+        attributes = self._attributes
+        if self._context_values:  # keywords given to record() win over context attributes
+            attributes = dict(self._context_values) | (attributes or {})
+        return exposure_event(
+            self._details, self._context, self._timestamp, fell_back, self._fallback_reason,
+            self._evidence._route_fields, self._route, self._latency, self._cost, self._error,
+            self._error_type, attributes,
+        )  # fmt: skip
+
+
+def snapshot(context: Any, names: tuple[str, ...]) -> list[tuple[str, Any]] | None:
+    """The ``names`` present in a context's attributes, with their values as they are now.
+
+    ``context`` is an OpenFeature ``EvaluationContext`` (its ``attributes``) or a plain
+    mapping (the direct path). Lists and dicts are copied, so that mutating the context
+    later does not change the event.
+    """
+    attributes = getattr(context, "attributes", None)
+    if not isinstance(attributes, Mapping):
+        attributes = context if isinstance(context, Mapping) else None
+    if not attributes:
+        return None
+    return [(name, _copied(attributes[name])) for name in names if name in attributes]
+
+
+def _copied(value: Any) -> Any:
+    kind = type(value)
+    return value.copy() if kind is list or kind is dict else value
+
+
+def number(value: Any) -> float | None:
+    """A number for a numeric field, or None for anything that is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
