@@ -239,3 +239,38 @@ def test_in_a_git_repository_the_diff_is_two_lines(flags_dir: Path) -> None:
     assert "flags/support.yaml" in stat
     assert git(repo, "status", "--porcelain").strip() == "M flags/support.yaml"
     assert os.path.exists(repo / "flags" / "support.yaml")
+
+
+MERGED = """\
+version: 1
+flags:
+  base: &base
+    owner: team
+    default: small
+    variations: {small: 1, large: 2, fallback: 0}
+    split: {small: 50, large: 50}
+  copy:            # the same experiment under another key
+    <<: *base
+"""
+
+
+def test_a_flag_merged_by_another_is_refused_and_the_merging_one_rolls_back_alone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "merged.yaml"
+    path.write_text(MERGED)
+    result = rollback("base", "--file", path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"{path}:9:5: [shared-yaml] rollback of flag 'base'")
+    assert "'flags.copy.default', 'flags.copy.state' (merged with '<<'" in result.stderr
+    assert path.read_text() == MERGED
+    result = rollback("copy", "--file", path)
+    assert result.returncode == 0, result.stderr
+    assert path.read_text() == MERGED.replace(
+        "  copy:            # the same experiment under another key\n",
+        "  copy:            # the same experiment under another key\n"
+        "    state: off\n    default: fallback\n",
+    )
+    flags = load_flags(path)
+    assert flags.evaluate("base", {"targetingKey": "u1"}).reason == "SPLIT"
+    assert flags.evaluate("copy", {"targetingKey": "u1"}).reason == "DISABLED"

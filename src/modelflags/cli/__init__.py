@@ -14,13 +14,21 @@ import io
 import sys
 from collections.abc import Sequence
 
-from modelflags.cli import diff_cmd, explain_cmd, rollback_cmd, schema_cmd, validate_cmd
+from modelflags.cli import (
+    diff_cmd,
+    explain_cmd,
+    promote_cmd,
+    ramp_cmd,
+    rollback_cmd,
+    schema_cmd,
+    validate_cmd,
+)
 from modelflags.cli.output import print_error, print_issues
 from modelflags.errors import FlagFileError, ModelFlagsError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = (validate_cmd, explain_cmd, diff_cmd, rollback_cmd, schema_cmd)
+COMMANDS = (validate_cmd, explain_cmd, diff_cmd, rollback_cmd, ramp_cmd, promote_cmd, schema_cmd)
 """Every subcommand module, in the order ``--help`` lists them."""
 
 
@@ -28,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="modelflags",
-        description="Review, explain and roll back modelflags flag files.",
+        description="Review, explain, ramp, promote and roll back modelflags flag files.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from modelflags.cli.output import print_error
-from modelflags.errors import FlagFileError, Issue, did_you_mean
-from modelflags.loader import load_snapshot, open_source, parse_yaml
+from modelflags.review.flag_files import locate_flag, write_atomically
 from modelflags.review.rollback import rollback_text
 
 __all__ = ["register"]
@@ -41,71 +37,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    file, others = _locate(args.flag, args.file, args.flags)
-    text = Path(file).read_bytes().decode("utf-8")
-    edit = rollback_text(text, file, args.flag, args.to, others=others)
+    location = locate_flag(args.flag, args.file, args.flags)
+    edit = rollback_text(location.read(), location.file, args.flag, args.to, others=location.others)
     if not edit.changed:
         print_error(f"flag '{args.flag}' is already off serving '{edit.variation}'; no change")
         return 0
     if not args.dry_run:
         try:
-            _write_atomically(Path(file), edit.text.encode("utf-8"))
+            write_atomically(location.file, edit.text.encode("utf-8"))
         except OSError as error:
-            print_error(f"{file}: cannot write: {error}")
+            print_error(f"{location.file}: cannot write: {error}")
             return 1
     sys.stdout.write(edit.diff)
     return 0
-
-
-def _locate(
-    flag: str, file: str | None, flags: str | None
-) -> tuple[str, tuple[tuple[str, bytes], ...]]:
-    """The file defining ``flag`` and the other files of its source (for validation)."""
-    if file is not None:
-        if flags is None:
-            return file, ()
-        flags_path = Path(flags)
-        if flags_path.is_dir() and Path(file).resolve().is_relative_to(flags_path.resolve()):
-            snapshot = open_source(flags).fetch()
-            assert snapshot is not None
-            rel = Path(file).resolve().relative_to(flags_path.resolve())
-            name = os.path.join(flags, rel)
-            return file, tuple((n, c) for n, c in snapshot.files if n != name)
-        return file, ()
-    spec = flags if flags is not None else "flags/"
-    snapshot = open_source(spec).fetch()
-    assert snapshot is not None
-    try:
-        origin = load_snapshot(snapshot).origins.get(("flags", flag))
-    except FlagFileError:  # rolling back a broken directory: find the flag file by file
-        origin = None
-    known: list[str] = []
-    for name, content in snapshot.files:
-        document, _ = parse_yaml(content, name)
-        data = document.data if isinstance(document.data, dict) else {}
-        defined = data.get("flags")
-        if not isinstance(defined, dict):
-            continue
-        known.extend(map(str, defined))
-        if origin is None and flag in defined:
-            origin = name
-    if origin is None:
-        issue = Issue("unknown-flag", f"no flag '{flag}' in {spec}", did_you_mean(flag, known))
-        raise FlagFileError([issue.at(spec, 0, 0)])
-    return origin, tuple((n, c) for n, c in snapshot.files if n != origin)
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Replace ``path`` by ``content`` in one rename, keeping its permission bits."""
-    mode = path.stat().st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
