@@ -5,7 +5,9 @@ and for a stream of simulated conversations (keyed on the conversation id): eval
 `support_answer_model_route` through the OpenFeature client, "calls" the chosen model
 (simulated latency, cost, errors and timeouts; a timeout falls back to the `fallback`
 route), records the exposure, and records the conversation's outcome through
-`client.track`. Prints per-variation counts and reasons, and where the events went.
+`client.track`. Prints per-variation counts and reasons, and where the events went; then
+reads the experiment with `modelflags report`: the verdict and the per-arm table on the
+terminal, and the HTML page next to the events.
 
     python examples/support_route_demo.py [--conversations N] [--flags PATH] [--events PATH]
 """
@@ -23,6 +25,7 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.track import TrackingEventDetails
 
 from modelflags import Evidence, JsonlTracker, ModelFlagsProvider
+from modelflags.cli import main as modelflags
 
 FLAG = "support_answer_model_route"
 DEFAULT_ROUTE = {"modelRoute": "support_model_a", "promptVersion": "support_v3"}
@@ -86,7 +89,7 @@ def main() -> None:
 
     events = Path(args.events)
     events.unlink(missing_ok=True)  # a fresh file for this run
-    evidence = Evidence(JsonlTracker(events))
+    evidence = Evidence(JsonlTracker(events), context_attributes=["plan"])
     api.set_provider_and_wait(ModelFlagsProvider(args.flags, evidence=evidence))
     client = api.get_client()
     rng = random.Random(11)
@@ -135,6 +138,14 @@ def main() -> None:
         f"({fallbacks} timeouts fell back, {errors} calls failed; "
         f"dropped {counters['dropped']}, failed {counters['failed']})"
     )
+
+    # Read the experiment: the verdict and the arms here, the full page next to the events.
+    html = events.with_suffix(".report.html")
+    report = ["report", str(events), "--flag", FLAG, "--flags", args.flags]
+    print(f"\n$ modelflags {' '.join(report)}\n", flush=True)
+    modelflags(report)
+    modelflags([*report, "--format", "html", "--output", str(html)])
+    print(f"\nthe report as a page: {html}")
 
 
 if __name__ == "__main__":

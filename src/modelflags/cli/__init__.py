@@ -19,6 +19,7 @@ from modelflags.cli import (
     explain_cmd,
     promote_cmd,
     ramp_cmd,
+    report_cmd,
     rollback_cmd,
     schema_cmd,
     validate_cmd,
@@ -28,7 +29,16 @@ from modelflags.errors import FlagFileError, ModelFlagsError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = (validate_cmd, explain_cmd, diff_cmd, rollback_cmd, ramp_cmd, promote_cmd, schema_cmd)
+COMMANDS = (
+    validate_cmd,
+    explain_cmd,
+    diff_cmd,
+    report_cmd,
+    rollback_cmd,
+    ramp_cmd,
+    promote_cmd,
+    schema_cmd,
+)
 """Every subcommand module, in the order ``--help`` lists them."""
 
 
@@ -36,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="modelflags",
-        description="Review, explain, ramp, promote and roll back modelflags flag files.",
+        description="Review flag files, read experiments, and ramp, promote or roll back.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:

@@ -1,0 +1,76 @@
+-- modelflags: evidence events, normalised for the aggregation (DuckDB).
+--
+-- Appends one row per event read from the source below to the temporary table `events`. The
+-- source's columns are the event's keys, typed (VARCHAR text, TIMESTAMPTZ timestamp, BOOLEAN
+-- flags, DOUBLE numbers, JSON metrics) plus `filename` and `segment`, the JSON value of the
+-- --by attribute (NULL without --by). Parameters are DuckDB variables: flag_key, since,
+-- until, config_version (NULL when not given) and by_segment (BOOLEAN).
+--
+-- k is the reader's verdict on the event:
+--   0 malformed: not a JSON object, or event, eventId or timestamp missing or unreadable
+--   1 another flag's event   2 outside the window or of another config version
+--   3 without a unitId       4 an exposure in the experiment
+--   5 another exposure       6 an outcome
+-- Only the flag's usable events (k >= 4) keep a payload, and only the columns their kind
+-- uses: everything the aggregation reads, nothing else (ten million events fit in memory).
+INSERT INTO events
+SELECT
+    k,
+    CASE WHEN k > 0 THEN hash("eventId") END AS h,
+    CASE WHEN k >= 4 THEN hash("unitId") END AS u,
+    CASE WHEN k >= 4 THEN epoch_ms("timestamp") END AS ts,
+    -- the variation: assigned (exposures in the experiment) or named (outcomes); for a
+    -- malformed event, the file it came from
+    CASE
+        WHEN k = 4 THEN coalesce("assignedVariation", '')
+        WHEN k = 6 THEN "variation"
+        WHEN k = 0 THEN filename
+    END AS av,
+    -- the reason of an exposure out of the experiment, after its time: the smallest value is
+    -- the earliest exposure's (ties: the smallest reason)
+    CASE
+        WHEN k = 5 THEN lpad(CAST(epoch_ms("timestamp") AS VARCHAR), 16, '0')
+            || coalesce("reason", '(missing)')
+    END AS reason_key,
+    CASE WHEN k IN (4, 5) THEN coalesce("configVersion", '(missing)') END AS cv,
+    -- request-level measures of exposures in the experiment
+    CASE WHEN k = 4 THEN CAST(coalesce("error", false) AS UTINYINT) END AS err,
+    CASE WHEN k = 4 THEN CAST(coalesce("fallbackUsed", false) AS UTINYINT) END AS fb,
+    CASE WHEN k = 4 AND isfinite("latencyMs") THEN "latencyMs" END AS lat,
+    CASE WHEN k = 4 AND isfinite("estimatedCost") THEN "estimatedCost" END AS cost,
+    -- the --by attribute's value as text, after the time (as `r`)
+    CASE
+        WHEN k <> 4 OR NOT getvariable('by_segment') THEN NULL
+        ELSE lpad(CAST(epoch_ms("timestamp") AS VARCHAR), 16, '0') || CASE
+            WHEN segment IS NULL OR json_type(segment) = 'NULL' THEN '(missing)'
+            WHEN json_type(segment) = 'VARCHAR' THEN segment ->> '$'
+            ELSE CAST(segment AS VARCHAR)
+        END
+    END AS segment_key,
+    -- outcomes: their metrics (an object: name -> JSON value)
+    CASE WHEN k = 6 AND json_type(metrics) = 'OBJECT' THEN metrics END AS m
+FROM (
+    SELECT
+        *,
+        CASE
+            WHEN "event" IS NULL OR "eventId" IS NULL OR "timestamp" IS NULL THEN 0
+            WHEN "flagKey" IS DISTINCT FROM getvariable('flag_key') THEN 1
+            WHEN "timestamp" < coalesce(getvariable('since'), '-infinity'::TIMESTAMPTZ)
+                OR "timestamp" >= coalesce(getvariable('until'), 'infinity'::TIMESTAMPTZ)
+                OR (
+                    getvariable('config_version') IS NOT NULL
+                    AND CASE
+                        WHEN "event" = 'exposure'
+                            THEN "configVersion" IS DISTINCT FROM getvariable('config_version')
+                        ELSE "configVersion" <> getvariable('config_version')
+                    END
+                )
+                THEN 2
+            WHEN "unitId" IS NULL THEN 3
+            WHEN "event" <> 'exposure' THEN 6
+            -- in the experiment: inExperiment, or for events older than it, reason SPLIT
+            WHEN coalesce("inExperiment", "reason" = 'SPLIT', false) THEN 4
+            ELSE 5
+        END::UTINYINT AS k
+    FROM {{source}}
+)
