@@ -395,3 +395,8 @@ def test_holm_never_lowers_a_p_value_and_keeps_their_order(p_values: list[float 
         for p2, a2 in pairs:
             if p1 < p2:
                 assert a1 <= a2
+
+
+def test_wilson_bounds_are_exactly_zero_and_one_at_the_extremes() -> None:
+    assert wilson_interval(0, 37)[0] == 0.0  # type: ignore[index]
+    assert wilson_interval(37, 37)[1] == 1.0  # type: ignore[index]

@@ -139,7 +139,10 @@ def wilson_interval(successes: float, n: float) -> tuple[float, float] | None:
     denom = 1.0 + z2 / n
     center = (p + z2 / (2.0 * n)) / denom
     half = Z_975 * math.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denom
-    return (max(0.0, center - half), min(1.0, center + half))
+    # at 0 or n successes the bound is exactly 0 or 1; floating point leaves ~1e-18
+    low = 0.0 if successes == 0 else max(0.0, center - half)
+    high = 1.0 if successes == n else min(1.0, center + half)
+    return (low, high)
 
 
 def mean_interval(total: float, total_sq: float, n: float) -> tuple[float, float] | None:
