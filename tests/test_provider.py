@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
+from openfeature.event import ProviderEvent
 from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import Reason
 from openfeature.provider import ProviderStatus
 
-from modelflags import FlagFileError, ModelFlagsProvider
+from modelflags import FlagFileError, ModelFlagsProvider, SourceError
 from modelflags.evidence.lookups import live_lookups
+from modelflags.store import Reload
 
 ROUTE = "support_answer_model_route"
 DEFAULT = {"modelRoute": "caller_default"}
@@ -241,3 +245,92 @@ def test_concurrent_evaluations_agree_with_serial_ones(client: OpenFeatureClient
     for t in threads:
         t.join()
     assert mismatches == []
+
+
+# -- configVersion: the flag content and the names relative to the source -------------------
+
+
+def config_version(source: object) -> str:
+    provider = ModelFlagsProvider(source, poll_interval=0)  # type: ignore[arg-type]
+    api.set_provider_and_wait(provider)
+    meta = api.get_client().get_object_details(ROUTE, DEFAULT, paid_chat("c1")).flag_metadata
+    api.shutdown()
+    return str(meta["configVersion"])
+
+
+def copy_flags(repo_flags: Path, to: Path) -> Path:
+    to.mkdir(parents=True)
+    for path in sorted(repo_flags.glob("*.yaml")):
+        (to / path.name).write_bytes(path.read_bytes())
+    return to
+
+
+def test_config_version_is_the_documented_hash_of_names_and_contents(repo_flags: Path) -> None:
+    expected = hashlib.sha256()
+    for path in sorted(repo_flags.rglob("*.y*ml")):
+        expected.update(path.relative_to(repo_flags).as_posix().encode() + b"\0")
+        expected.update(hashlib.sha256(path.read_bytes()).digest())
+    assert config_version(repo_flags) == expected.hexdigest()[:12]
+
+
+def test_replicas_mounting_the_same_files_at_different_paths_agree_on_config_version(
+    repo_flags: Path, tmp_path: Path
+) -> None:
+    here = copy_flags(repo_flags, tmp_path / "srv" / "flags")
+    there = copy_flags(repo_flags, tmp_path / "etc" / "modelflags" / "config")
+    assert config_version(here) == config_version(there) == config_version(repo_flags)
+
+
+def test_one_flag_file_at_two_paths_has_one_config_version(tmp_path: Path) -> None:
+    text = "version: 1\nflags:\n  f:\n    default: a\n    variations: {a: 1}\n"
+    versions = set()
+    for path in (tmp_path / "a" / "flags.yaml", tmp_path / "b" / "other.yml"):
+        path.parent.mkdir()
+        path.write_text(text)
+        api.set_provider_and_wait(ModelFlagsProvider(path, poll_interval=0))
+        versions.add(api.get_client().get_integer_details("f", 0).flag_metadata["configVersion"])
+        api.shutdown()
+    assert len(versions) == 1
+
+
+def test_renaming_a_file_in_a_directory_changes_the_config_version(
+    repo_flags: Path, tmp_path: Path
+) -> None:
+    folder = copy_flags(repo_flags, tmp_path / "flags")
+    before = config_version(folder)
+    first = sorted(folder.iterdir())[0]
+    first.rename(folder / f"renamed-{first.name}")
+    assert config_version(folder) != before
+
+
+# -- reload reports in order -----------------------------------------------------------------
+
+
+def test_a_reload_report_older_than_one_acted_on_changes_no_status(repo_flags: Path) -> None:
+    provider = ModelFlagsProvider(repo_flags, poll_interval=0)
+    api.set_provider_and_wait(provider)
+    client = api.get_client()
+    stale = Reload(error=SourceError("flags: gone"), sequence=5, notify=True)
+    provider._on_reload(Reload(sequence=6))  # the newer reload: nothing to report
+    provider._on_reload(stale)  # arrives late (a poller that read before the manual reload)
+    assert client.get_provider_status() == ProviderStatus.READY
+    provider._on_reload(Reload(error=SourceError("flags: gone"), sequence=7, notify=True))
+    assert client.get_provider_status() == ProviderStatus.STALE
+
+
+def test_a_late_reload_report_still_names_the_flags_it_changed(repo_flags: Path) -> None:
+    provider = ModelFlagsProvider(repo_flags, poll_interval=0)
+    api.set_provider_and_wait(provider)
+    client = api.get_client()
+    changed: list[list[str]] = []
+    client.add_handler(
+        ProviderEvent.PROVIDER_CONFIGURATION_CHANGED,
+        lambda details: changed.append(list(details.flags_changed or [])),
+    )
+    provider._on_reload(Reload(error=SourceError("flags: gone"), sequence=6, notify=True))
+    provider._on_reload(Reload(loaded=True, changed=("f",), sequence=5, notify=True))
+    deadline = time.monotonic() + 5  # handlers run on OpenFeature's executor thread
+    while not changed and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert changed == [["f"]]
+    assert client.get_provider_status() == ProviderStatus.STALE

@@ -2,7 +2,12 @@
 
 Flags are evaluated through the standard OpenFeature client with
 :class:`ModelFlagsProvider`, or directly with :func:`load_flags` for hot loops.
+
+The library logs through :mod:`logging` under the ``modelflags`` logger and adds no handler
+but a :class:`logging.NullHandler`: the application decides level, handler and destination.
 """
+
+import logging
 
 from modelflags.engine.flagset import FlagSet
 from modelflags.engine.resolution import ErrorCode, Reason, Resolution
@@ -46,3 +51,5 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+logging.getLogger("modelflags").addHandler(logging.NullHandler())

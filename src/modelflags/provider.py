@@ -3,16 +3,21 @@
 This is the only module that imports ``openfeature``. It adapts the engine's resolutions to
 ``FlagResolutionDetails``, turns reloads into provider events, and hands ``track()`` calls
 to the evidence recorder. While initialized it is a flag lookup for every evidence that is
-not bound to a provider (fallback values, outcomes named by flag key).
+not bound to a provider (fallback values, outcomes named by flag key). It logs through
+:mod:`logging` (logger ``modelflags.provider``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import structlog
+from openfeature import _event_support
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import ProviderEventDetails
 from openfeature.exception import ErrorCode
@@ -32,7 +37,7 @@ from modelflags.store import FlagStore, Reload
 
 __all__ = ["ModelFlagsProvider"]
 
-log = structlog.get_logger("modelflags")
+log = logging.getLogger("modelflags.provider")
 
 _METADATA = Metadata(name="modelflags")
 _EMPTY: Mapping[str, Any] = {}
@@ -72,7 +77,10 @@ class ModelFlagsProvider(AbstractProvider):
         if self.evidence is not None:
             self.evidence.bind(self)
         self._stale = False
+        self._events_lock = threading.RLock()  # reload reports, one at a time, in order
+        self._reported = 0  # the sequence of the last reload report acted on
         self._store = FlagStore(source, poll_interval=poll_interval, clock=clock)
+        _LIVE.add(self)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -112,17 +120,24 @@ class ModelFlagsProvider(AbstractProvider):
         return result
 
     def _on_reload(self, result: Reload) -> None:
-        if result.error is not None:
-            self._stale = True
-            self.emit_provider_stale(ProviderEventDetails(message=str(result.error)))
-            return
-        if self._stale:
-            self._stale = False
-            self.emit_provider_ready(ProviderEventDetails(message="flag source is valid again"))
-        if result.changed:
-            self.emit_provider_configuration_changed(
-                ProviderEventDetails(flags_changed=list(result.changed))
-            )
+        with self._events_lock:
+            # A report older than one acted on (a poller that read before a manual reload)
+            # must not set the status back; the flags it changed did change, and are named.
+            newest = result.sequence >= self._reported
+            self._reported = max(self._reported, result.sequence)
+            if result.error is not None:
+                if newest:
+                    self._stale = True
+                    self.emit_provider_stale(ProviderEventDetails(message=str(result.error)))
+                return
+            if newest and self._stale:
+                self._stale = False
+                message = "flag source is valid again"
+                self.emit_provider_ready(ProviderEventDetails(message=message))
+            if result.changed:
+                self.emit_provider_configuration_changed(
+                    ProviderEventDetails(flags_changed=list(result.changed))
+                )
 
     # -- resolvers -------------------------------------------------------------------------
 
@@ -238,7 +253,8 @@ class ModelFlagsProvider(AbstractProvider):
                 evaluation_context, details.value, metrics, extra,
             )  # fmt: skip
         except Exception as error:
-            log.error("track failed", outcome=tracking_event_name, error=repr(error))
+            log.error("track(%r) failed: %r", tracking_event_name, error,
+                      extra={"outcome": tracking_event_name})  # fmt: skip
 
     # -- what the evidence asks of the flags (FlagLookup) ----------------------------------
 
@@ -259,6 +275,28 @@ class ModelFlagsProvider(AbstractProvider):
         flags = self._store.flags
         flag = flags.flags.get(flag_key) if flags is not None else None
         return flag.fresh[variation]() if flag is not None and variation in flag.fresh else None
+
+
+_LIVE: weakref.WeakSet[ModelFlagsProvider] = weakref.WeakSet()
+"""Every provider not yet garbage-collected (their stores restart their own pollers)."""
+
+
+def _reset_in_child() -> None:
+    """After ``fork``, in the child (the stores restart their pollers themselves): a lock a
+    parent's thread held would stay held, and OpenFeature runs event handlers on a thread
+    pool whose threads stayed in the parent, so no handler would ever run in the child."""
+    providers = list(_LIVE)
+    for provider in providers:
+        provider._events_lock = threading.RLock()
+    executor = getattr(_event_support, "_event_executor", None)
+    if providers and isinstance(executor, ThreadPoolExecutor):
+        _event_support._event_executor = ThreadPoolExecutor(
+            thread_name_prefix="openfeature-event-handler"
+        )
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def _error(

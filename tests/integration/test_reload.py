@@ -23,6 +23,7 @@ from openfeature.flag_evaluation import Reason
 from openfeature.provider import ProviderStatus
 
 from modelflags import FlagFileError, ModelFlagsProvider
+from modelflags.loader.directory import DirectorySource
 from modelflags.loader.sources import FileSource, Snapshot
 
 WAIT = 5.0  # deadline of every wait: generous, only reached when the test fails
@@ -490,6 +491,68 @@ def test_directory_picks_up_a_new_file(serve: Callable[..., Served], flag_dir: P
     assert served.client.get_boolean_value("banner", False, user(1, plan="beta")) is True
 
 
+def test_directory_skips_hidden_files_and_folders(
+    serve: Callable[..., Served], flag_dir: Path
+) -> None:
+    # Each defines `banner` again: read, it would be a duplicate-key error.
+    (flag_dir / ".flags.yml.swp.yaml").write_text(FLAGS_FILE)
+    (flag_dir / ".git").mkdir()
+    (flag_dir / ".git" / "flags.yml").write_text(FLAGS_FILE)
+    served = serve(flag_dir, poll_interval=0)
+    assert served.client.get_boolean_value("banner", False, user(1, plan="beta")) is True
+
+
+GREETING = "version: 1\nflags:\n  greeting:\n    default: hi\n    variations: {hi: hello}\n"
+
+
+def test_a_file_deleted_from_a_directory_keeps_its_flags_until_it_stays_gone(
+    serve: Callable[..., Served], flag_dir: Path
+) -> None:
+    write_atomically(flag_dir / "greeting.yaml", GREETING)
+    served = serve(DirectorySource(flag_dir, removal_grace=0.5), poll_interval=0.02)
+    (flag_dir / "greeting.yaml").unlink()
+    stale = served.events.wait_for(ProviderEvent.PROVIDER_STALE)
+    assert f"{flag_dir / 'greeting.yaml'}: missing" in (stale.message or "")
+    assert served.client.get_string_value("greeting", "caller_default", user(1)) == "hello"
+    changed = served.events.wait_for(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
+    assert changed.flags_changed == ["greeting"]
+    assert served.events.since_mark(ProviderEvent.PROVIDER_READY) != []
+    details = served.client.get_string_details("greeting", "caller_default", user(1))
+    assert details.error_code == "FLAG_NOT_FOUND"
+
+
+def test_a_file_back_within_the_grace_restores_ready_and_changes_nothing(
+    serve: Callable[..., Served], flag_dir: Path
+) -> None:
+    served = serve(DirectorySource(flag_dir, removal_grace=30), poll_interval=0.02)
+    moved = flag_dir.parent / "segments.yaml.moved"
+    os.replace(flag_dir / "segments.yaml", moved)
+    served.events.wait_for(ProviderEvent.PROVIDER_STALE)
+    assert served.client.get_boolean_value("banner", False, user(1, plan="beta")) is True
+    served.events.reset()
+    os.replace(moved, flag_dir / "segments.yaml")
+    served.events.wait_for(ProviderEvent.PROVIDER_READY)
+    assert served.events.since_mark(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED) == []
+
+
+def test_a_file_source_follows_a_configmap_key_through_a_swap(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    volume = tmp_path / "volume"
+    (volume / "..2026_11_29_10_00_00.1").mkdir(parents=True)
+    (volume / "..2026_11_29_10_00_00.1" / "flags.yaml").write_text(BASE)
+    os.symlink("..2026_11_29_10_00_00.1", volume / "..data")
+    os.symlink("..data/flags.yaml", volume / "flags.yaml")
+    served = serve(volume / "flags.yaml", poll_interval=0.02)
+    assert route_of(served.client, 1) == "route_a"
+    (volume / "..2026_11_29_10_00_01.2").mkdir()
+    (volume / "..2026_11_29_10_00_01.2" / "flags.yaml").write_text(FLIPPED)
+    os.symlink("..2026_11_29_10_00_01.2", volume / "..data_tmp")
+    os.rename(volume / "..data_tmp", volume / "..data")
+    served.events.wait_for(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED)
+    assert route_of(served.client, 1) == "route_b"
+
+
 # -- lifecycle -------------------------------------------------------------------------------
 
 
@@ -543,3 +606,48 @@ def test_manual_reload_of_an_invalid_edit_goes_stale_then_a_revert_restores_read
     write_atomically(flag_file, BASE)
     assert served.provider.reload().error is None
     assert served.client.get_provider_status() == ProviderStatus.READY
+
+
+class GatedFileSource(FileSource):
+    """The real file source; once armed, the poller's next read of new contents pauses
+    (before they are swapped in) until the test releases it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.armed = False
+        self.paused = threading.Event()
+        self.release = threading.Event()
+        self.fetches = 0
+
+    def fetch(self) -> Snapshot | None:
+        snapshot = super().fetch()
+        self.fetches += 1
+        if (
+            snapshot is not None
+            and self.armed
+            and threading.current_thread().name.endswith("poller")
+        ):
+            self.armed = False
+            self.paused.set()
+            self.release.wait(WAIT)
+        return snapshot
+
+
+def test_a_manual_reload_racing_the_poller_cannot_leave_an_older_edit_serving(
+    serve: Callable[..., Served], flag_file: Path
+) -> None:
+    source = GatedFileSource(flag_file)
+    served = serve(source, poll_interval=0.01)
+    source.armed = True
+    write_atomically(flag_file, FLIPPED)  # the older edit: limit low = 10
+    assert source.paused.wait(WAIT)  # the poller has read it and not yet swapped it in
+    write_atomically(flag_file, FLIPPED.replace("low: 10", "low: 11"))  # the newer edit
+    manual = threading.Thread(target=served.provider.reload)
+    manual.start()
+    manual.join(0.3)  # a reload that does not wait for the poller has read the newer edit
+    source.release.set()
+    manual.join(WAIT)
+    looked = source.fetches
+    wait_until(lambda: source.fetches >= looked + 3, "three more polls")
+    assert served.client.get_integer_value("limit", -1, user(1)) == 11
+    assert route_of(served.client, 1) == "route_b"

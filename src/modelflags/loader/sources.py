@@ -1,9 +1,10 @@
 """Where flag files come from: a file, a directory of files, or an HTTP(S) URL.
 
 A source hands out :class:`Snapshot` values: the raw bytes of every file, and ``None`` when
-nothing changed since the last fetch. Change detection is cheap: ``stat`` for files (size
-and mtime, then a content hash so a touch without an edit is no change), ETag and
-If-None-Match for URLs.
+nothing changed since the last fetch. Change detection is cheap: ``stat`` for files (size,
+mtime and inode, then a content hash so a touch without an edit is no change), ETag and
+If-None-Match for URLs. Directories (hidden entries, ConfigMap volumes, files that go
+missing for a moment) are read by :mod:`modelflags.loader.directory`.
 """
 
 from __future__ import annotations
@@ -27,37 +28,59 @@ __all__ = [
     "Source",
     "UrlSource",
     "is_flag_file",
+    "is_hidden",
     "open_source",
 ]
 
 _SUFFIXES = (".yaml", ".yml")
 
 
-def is_flag_file(name: str) -> bool:
-    """Whether a directory source reads a file of this name: its suffix is ``.yaml`` or ``.yml``.
+def is_hidden(name: str) -> bool:
+    """Whether a directory source skips an entry of this name: it starts with ``.``.
 
-    The suffix is matched as :attr:`pathlib.PurePath.suffix` reads it, case-sensitively, so a
-    file named only ``.yaml`` has no suffix and is not read. ``diff --git`` selects a
-    revision's files by the same rule.
-
-    >>> [is_flag_file(name) for name in ("a.yaml", "a.yml", "a.YAML", ".yaml", "a.yaml.bak")]
-    [True, True, False, False, False]
+    This skips the kubelet's ``..data`` link and ``..2026_11_29_...`` generation folders,
+    version control folders and the temporary files many editors and tools save through.
     """
-    return PurePosixPath(name).suffix in _SUFFIXES
+    return name.startswith(".")
+
+
+def is_flag_file(name: str) -> bool:
+    """Whether a directory source reads a file of this name: its suffix is ``.yaml`` or
+    ``.yml`` and it is not hidden.
+
+    The suffix is matched as :attr:`pathlib.PurePath.suffix` reads it, case-sensitively.
+    ``diff --git`` selects a revision's files by the same rule.
+
+    >>> names = ("a.yaml", "a.yml", "a.YAML", ".yaml", "a.yaml.bak", ".a.yaml")
+    >>> [is_flag_file(name) for name in names]
+    [True, True, False, False, False, False]
+    """
+    return not is_hidden(name) and PurePosixPath(name).suffix in _SUFFIXES
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The contents of a source at one moment: (display name, bytes) per file, in order."""
+    """The contents of a source at one moment: (display name, bytes) per file, in order.
+
+    ``names`` are the files' names relative to the source (``team/a.yaml`` in a directory,
+    the empty string for a single file or a URL): the ``configVersion`` hashes these, so
+    replicas mounting the same files at different paths agree. ``None`` hashes the display
+    names (snapshots assembled by hand, such as a git revision's files).
+    """
 
     files: tuple[tuple[str, bytes], ...]
+    names: tuple[str, ...] | None = None
 
     @property
     def digest(self) -> str:
-        """A short content hash: the ``configVersion`` of everything loaded from it."""
+        """The ``configVersion`` of everything loaded from this snapshot: the first 12 hex
+        digits of a SHA-256 over, for each file in order, its name's UTF-8 bytes, a NUL byte
+        and the SHA-256 of its contents."""
+        names = self.names if self.names is not None else tuple(n for n, _ in self.files)
         h = hashlib.sha256()
-        for name, content in self.files:
-            h.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+        for name, (_, content) in zip(names, self.files, strict=True):
+            h.update(name.encode("utf-8", "surrogateescape") + b"\0")
+            h.update(hashlib.sha256(content).digest())
         return h.hexdigest()[:12]
 
 
@@ -83,7 +106,7 @@ class Source(Protocol):
 
 
 class FileSource:
-    """One YAML file on disk."""
+    """One YAML file on disk (a symbolic link, such as a ConfigMap key, is followed)."""
 
     is_remote = False
 
@@ -103,42 +126,7 @@ class FileSource:
         if digest == self._digest:
             return None
         self._digest = digest
-        return Snapshot(((self.name, content),))
-
-
-class DirectorySource:
-    """Every ``*.yaml`` and ``*.yml`` file below a directory, merged (sorted by path).
-
-    Files are selected by :func:`is_flag_file`; symbolic links to files are followed, links
-    to directories are not descended into.
-    """
-
-    is_remote = False
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.name = os.fspath(path)
-        self._stamp: tuple[tuple[str, int, int, int], ...] | None = None
-        self._digest: str | None = None
-
-    def _files(self) -> list[Path]:
-        try:
-            return sorted(p for p in self.path.rglob("*") if is_flag_file(p.name) and p.is_file())
-        except OSError as error:
-            raise SourceError(f"{self.name}: cannot list directory: {error}") from error
-
-    def fetch(self) -> Snapshot | None:
-        files = self._files()
-        stamp = tuple((str(p), *_stat(p)) for p in files)
-        if stamp == self._stamp:
-            return None
-        snapshot = Snapshot(tuple((os.path.join(self.name, p.relative_to(self.path)), _read(p))
-                                  for p in files))  # fmt: skip
-        self._stamp = stamp
-        if snapshot.digest == self._digest:
-            return None
-        self._digest = snapshot.digest
-        return snapshot
+        return Snapshot(((self.name, content),), ("",))
 
 
 class UrlSource:
@@ -151,9 +139,13 @@ class UrlSource:
     ) -> None:
         self.url = url
         self.name = url
-        self._client = httpx.Client(timeout=timeout, headers=headers, follow_redirects=True)
+        self._timeout, self._headers = timeout, headers
+        self._client = self._new_client()
         self._etag: str | None = None
         self._digest: bytes | None = None
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=self._timeout, headers=self._headers, follow_redirects=True)
 
     def fetch(self) -> Snapshot | None:
         headers = {"If-None-Match": self._etag} if self._etag else {}
@@ -173,7 +165,12 @@ class UrlSource:
         if digest == self._digest:
             return None
         self._digest = digest
-        return Snapshot(((self.url, content),))
+        return Snapshot(((self.url, content),), ("",))
+
+    def after_fork(self) -> None:
+        """In a forked child: open a connection pool of its own (the parent's connections
+        are left to the parent: closing them here could end the parent's TLS sessions)."""
+        self._client = self._new_client()
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -194,7 +191,7 @@ class InlineSource:
         if self._fetched:
             return None
         self._fetched = True
-        return Snapshot(((self.name, self._content),))
+        return Snapshot(((self.name, self._content),), ("",))
 
 
 def open_source(spec: str | os.PathLike[str] | Source) -> Source:
@@ -221,9 +218,14 @@ def _stat(path: Path) -> tuple[int, int, int]:
 
 
 def _read(path: Path) -> bytes:
+    """At most one byte over the size limit (the loader reports the excess)."""
     try:
         with path.open("rb") as f:
             content = f.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise SourceError(f"{path}: {error.strerror}") from error
     return content
+
+
+# Last: the directory source is built on the names above (a module of its own for its size).
+from modelflags.loader.directory import DirectorySource  # noqa: E402

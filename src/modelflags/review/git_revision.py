@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from modelflags.errors import SourceError
-from modelflags.loader.sources import Snapshot, is_flag_file
+from modelflags.loader.sources import Snapshot, is_flag_file, is_hidden
 
 __all__ = ["revision_snapshot"]
 
@@ -109,7 +109,12 @@ def _path_files(
     for entry in filter(None, listing.split("\0")):
         meta, name = entry.split("\t", 1)
         mode, kind, blob = meta.split()
-        if kind == "blob" and is_flag_file(posixpath.basename(name)):
+        folders = PurePosixPath(name).parts[:-1]
+        if (
+            kind == "blob"
+            and is_flag_file(posixpath.basename(name))
+            and not any(is_hidden(folder) for folder in folders)
+        ):
             display = os.path.join(path, name)
             git_name = _spec(commit, display, cwd) if mode == "120000" else blob
             files.append((PurePosixPath(name), display, git_name))
