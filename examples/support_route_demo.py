@@ -134,7 +134,7 @@ def main() -> None:
         print(f"\nsplit among {in_split} eligible conversations: {shares} (declared 90/10)")
     counters = evidence.counters
     print(
-        f"\nevidence: {counters['sent']} events written to {events} "
+        f"\nevidence: {counters['delivered']} events written to {events} "
         f"({fallbacks} timeouts fell back, {errors} calls failed; "
         f"dropped {counters['dropped']}, failed {counters['failed']})"
     )

@@ -7,6 +7,7 @@ import modelflags
 
 def test_public_names_are_exactly_these() -> None:
     assert modelflags.__all__ == [
+        "BatchRejected",
         "ErrorCode",
         "Evidence",
         "FlagFileError",
@@ -23,6 +24,7 @@ def test_public_names_are_exactly_these() -> None:
         "StdoutTracker",
         "StructlogTracker",
         "Tracker",
+        "TrackerUnavailable",
         "load_flags",
         "otel_attributes",
         "read_events",

@@ -13,6 +13,7 @@ from modelflags.engine.flagset import FlagSet
 from modelflags.engine.resolution import ErrorCode, Reason, Resolution
 from modelflags.errors import FlagFileError, Issue, ModelFlagsError, SourceError
 from modelflags.evidence import (
+    BatchRejected,
     Evidence,
     HttpTracker,
     JsonlTracker,
@@ -20,6 +21,7 @@ from modelflags.evidence import (
     StdoutTracker,
     StructlogTracker,
     Tracker,
+    TrackerUnavailable,
     otel_attributes,
     read_events,
     tracker_from_url,
@@ -28,6 +30,7 @@ from modelflags.provider import ModelFlagsProvider
 from modelflags.store import load_flags
 
 __all__ = [
+    "BatchRejected",
     "ErrorCode",
     "Evidence",
     "FlagFileError",
@@ -44,6 +47,7 @@ __all__ = [
     "StdoutTracker",
     "StructlogTracker",
     "Tracker",
+    "TrackerUnavailable",
     "load_flags",
     "otel_attributes",
     "read_events",

@@ -1,11 +1,13 @@
-"""The background dispatcher behind ``Evidence``: never in the way, explicit when the queue
-is full, loud once when the tracker fails, complete under concurrency and at process exit."""
+"""The background dispatcher behind ``Evidence``, the one owner of delivery: never in the way,
+explicit when the queue is full, patient when the tracker is unavailable (in memory, or on
+disk with a spill dir), splitting what the tracker rejects, truthful in its counters and in
+``flush()``, and on time in ``close()``."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import itertools
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,12 +15,12 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-import modelflags
-from modelflags import Evidence, MemoryTracker, Resolution, read_events
+from modelflags import Evidence, MemoryTracker, Resolution
 from modelflags.evidence import Event
+from modelflags.evidence.tracker import BatchRejected, TrackerUnavailable
 
-SRC = Path(modelflags.__file__).resolve().parent.parent
 ROUTE = Resolution("f", {"modelRoute": "model_a"}, "control", "SPLIT", "split", "u1", {})
+FAST: dict[str, Any] = {"flush_interval": 0.01, "backoff": 0.01, "max_backoff": 0.05}
 
 
 class HeldTracker(MemoryTracker):
@@ -29,22 +31,42 @@ class HeldTracker(MemoryTracker):
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def emit(self, events: Sequence[Event]) -> None:
+    def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
         self.entered.set()
         self.release.wait()
         super().emit(events)
 
 
-class FlakyTracker(MemoryTracker):
-    """Raises in ``emit`` while ``failing``."""
+class OutageTracker(MemoryTracker):
+    """Unavailable while ``down``; notes when each attempt came and how many events it had."""
 
-    def __init__(self) -> None:
+    def __init__(self, retry_after: float | None = None) -> None:
         super().__init__()
-        self.failing = True
+        self.down = True
+        self.retry_after = retry_after
+        self.attempts: list[tuple[float, int]] = []
 
-    def emit(self, events: Sequence[Event]) -> None:
-        if self.failing:
-            raise ConnectionError("collector down")
+    def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
+        self.attempts.append((time.monotonic(), len(events)))
+        if self.down:
+            raise TrackerUnavailable("collector down", retry_after=self.retry_after)
+        super().emit(events)
+
+
+class PickyTracker(MemoryTracker):
+    """Rejects batches of more than ``limit`` events, and any batch holding a ``bad`` seq;
+    raises ``error`` (a rejection by default) for them."""
+
+    def __init__(self, limit: int = 10**9, bad: frozenset[int] = frozenset(), error: Any = None):
+        super().__init__()
+        self.limit, self.bad = limit, bad
+        self.error = error or BatchRejected("refused")
+        self.calls = 0
+
+    def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
+        self.calls += 1
+        if len(events) > self.limit or any(seq_of(event) in self.bad for event in events):
+            raise self.error
         super().emit(events)
 
 
@@ -71,12 +93,35 @@ def hold(evidence: Evidence, tracker: HeldTracker) -> None:
     assert tracker.entered.wait(10)
 
 
-def seqs(events: list[dict[str, Any]]) -> list[int]:
+def record(evidence: Evidence, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        evidence.outcome("o", "f", None, seq=i)
+
+
+def seq_of(event: Event) -> int | None:
+    return event["metrics"].get("seq") if event.get("event") == "o" else None
+
+
+def seqs(events: Sequence[Event]) -> list[int]:
     return sorted(event["metrics"]["seq"] for event in events if event["event"] == "o")
 
 
 def lines_of(logs: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
     return [entry for entry in logs if entry["event"] == message]
+
+
+def add_up(counters: dict[str, int]) -> bool:
+    """Every recorded event is accounted for."""
+    settled = counters["delivered"] + counters["failed"] + counters["dropped"]
+    waiting = counters["queued"] + counters["spooled"]
+    return counters["recorded"] + counters["adopted"] == settled + waiting
+
+
+@pytest.fixture(autouse=True)
+def _quiet_outcomes() -> Iterator[None]:
+    """Outcomes named by flag key warn when no provider is live: not what these tests read."""
+    with capture_logs():
+        yield
 
 
 # -- never in the way ----------------------------------------------------------------------
@@ -85,9 +130,7 @@ def lines_of(logs: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
 def test_recording_returns_while_the_tracker_is_stuck(held: HeldTracker) -> None:
     evidence = Evidence(held, queue_size=100, flush_interval=0.01)
     hold(evidence, held)
-    recorder = threading.Thread(
-        target=lambda: [evidence.outcome("o", "f", None, seq=i) for i in range(1000)]
-    )
+    recorder = threading.Thread(target=record, args=(evidence, 1000))
     recorder.start()
     recorder.join(10)
     assert not recorder.is_alive()
@@ -96,15 +139,15 @@ def test_recording_returns_while_the_tracker_is_stuck(held: HeldTracker) -> None
 
 
 def test_a_tracker_that_raises_never_raises_into_the_application() -> None:
-    evidence = Evidence(FlakyTracker(), flush_interval=0.01)
+    evidence = Evidence(PickyTracker(limit=0, error=RuntimeError("bug")), **FAST)
     for i in range(100):
         evidence.outcome("o", "f", None, seq=i)
         evidence.exposure(ROUTE).record(latency_ms=1)
-    assert evidence.flush()
+    evidence.flush(timeout=5)
     evidence.close()
 
 
-def test_an_event_that_cannot_be_built_does_not_stop_delivery() -> None:
+def test_an_event_that_cannot_be_built_fails_alone() -> None:
     class Unreadable:
         value = None
 
@@ -113,71 +156,69 @@ def test_an_event_that_cannot_be_built_does_not_stop_delivery() -> None:
             raise RuntimeError("unreadable")
 
     memory = MemoryTracker()
-    evidence = Evidence(memory, flush_interval=0.01)
+    evidence = Evidence(memory, **FAST)
     evidence.exposure(Unreadable()).record(latency_ms=1)
-    assert evidence.flush()
-    evidence.outcome("o", "f", None, seq=1)
-    assert evidence.flush()
-    assert seqs(memory.events) == [1]
-    assert evidence.counters["failed"] == 1
+    record(evidence, 3)
     evidence.close()
+    assert seqs(memory.events) == [0, 1, 2]
+    assert (evidence.counters["failed"], evidence.counters["delivered"]) == (1, 3)
 
 
 # -- a full queue --------------------------------------------------------------------------
 
 
 def test_a_full_queue_drops_and_counts_exactly(held: HeldTracker) -> None:
-    evidence = Evidence(held, queue_size=20, on_full="drop", flush_interval=0.01)
+    evidence = Evidence(held, queue_size=20, flush_interval=0.01)
     hold(evidence, held)
-    for i in range(27):  # 20 fit in the queue, 7 do not
-        evidence.outcome("o", "f", None, seq=i)
+    record(evidence, 27)  # 20 fit in the queue, 7 do not
     assert evidence.counters["dropped"] == 7
     held.release.set()
-    assert evidence.flush()
-    assert seqs(held.events) == list(range(20))
-    assert evidence.counters["sent"] == 21
     evidence.close()
+    assert seqs(held.events) == list(range(20))
+    assert evidence.counters["delivered"] == 21
 
 
 def test_dropping_is_logged_once(held: HeldTracker) -> None:
-    evidence = Evidence(held, queue_size=5, on_full="drop", flush_interval=0.01)
+    evidence = Evidence(held, queue_size=5, flush_interval=0.01)
     with capture_logs() as logs:
         hold(evidence, held)
-        for i in range(50):
-            evidence.outcome("o", "f", None, seq=i)
+        record(evidence, 50)
     assert len(lines_of(logs, "evidence queue full; dropping events")) == 1
     held.release.set()
     evidence.close()
 
 
-def test_a_full_queue_spills_to_disk_and_counts_exactly(held: HeldTracker, tmp_path: Path) -> None:
-    spill = tmp_path / "spill"
-    evidence = Evidence(held, queue_size=10, on_full="spill", spill_dir=spill,
-                        flush_interval=0.01)  # fmt: skip
+def test_a_spill_dir_makes_a_full_queue_spill_by_default(held: HeldTracker, tmp_path: Path) -> None:
+    evidence = Evidence(held, queue_size=10, spill_dir=tmp_path / "spill", flush_interval=0.01)
     hold(evidence, held)
-    for i in range(25):  # 10 fit in the queue, 15 are spilled
-        evidence.outcome("o", "f", None, seq=i)
-    assert evidence.counters["spilled"] == 15
-    assert evidence.counters["dropped"] == 0
-    assert len(list(read_events(spill.glob("spool-*.jsonl")))) == 15
+    record(evidence, 25)  # 10 fit in the queue, 15 are spilled
+    counters = evidence.counters
+    assert (counters["spilled"], counters["spooled"], counters["dropped"]) == (15, 15, 0)
     held.release.set()
     evidence.close()
 
 
 def test_spilled_events_are_replayed_to_the_tracker(held: HeldTracker, tmp_path: Path) -> None:
     spill = tmp_path / "spill"
-    evidence = Evidence(held, queue_size=10, on_full="spill", spill_dir=spill,
-                        flush_interval=0.01)  # fmt: skip
+    evidence = Evidence(held, queue_size=10, spill_dir=spill, flush_interval=0.01)
     hold(evidence, held)
-    for i in range(25):
-        evidence.outcome("o", "f", None, seq=i)
+    record(evidence, 25)
     held.release.set()
-    assert evidence.flush()
-
+    assert evidence.flush(timeout=10)
     assert seqs(held.events) == list(range(25))  # every event, once
     ids = [event["eventId"] for event in held.events]
     assert len(ids) == len(set(ids)) == 26
     assert list(spill.glob("spool-*.jsonl")) == []
+    evidence.close()
+
+
+def test_on_full_drop_with_a_spill_dir_drops(held: HeldTracker, tmp_path: Path) -> None:
+    evidence = Evidence(held, queue_size=10, on_full="drop", spill_dir=tmp_path / "spill",
+                        flush_interval=0.01)  # fmt: skip
+    hold(evidence, held)
+    record(evidence, 25)
+    assert (evidence.counters["dropped"], evidence.counters["spilled"]) == (15, 0)
+    held.release.set()
     evidence.close()
 
 
@@ -186,77 +227,324 @@ def test_spill_needs_a_spill_dir() -> None:
         Evidence(MemoryTracker(), on_full="spill")
 
 
-# -- a failing tracker ---------------------------------------------------------------------
-
-
-def test_batches_the_tracker_refuses_are_counted_as_failed() -> None:
-    evidence = Evidence(FlakyTracker(), batch_size=10, flush_interval=0.01)
-    for i in range(35):
-        evidence.outcome("o", "f", None, seq=i)
-    assert evidence.flush()
-    assert (evidence.counters["failed"], evidence.counters["sent"]) == (35, 0)
+def test_the_spill_dir_comes_from_the_environment(
+    held: HeldTracker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELFLAGS_SPILL_DIR", str(tmp_path / "from-env"))
+    evidence = Evidence(held, queue_size=1, flush_interval=0.01)
+    hold(evidence, held)
+    record(evidence, 5)
+    assert evidence.counters["spilled"] == 4
+    assert list((tmp_path / "from-env").glob("spool-*.jsonl"))
+    held.release.set()
     evidence.close()
 
 
-def test_a_failing_tracker_is_logged_once_across_many_batches() -> None:
-    evidence = Evidence(FlakyTracker(), batch_size=2, flush_interval=0.01)
+# -- an unavailable tracker ----------------------------------------------------------------
+
+
+def test_without_a_spill_dir_events_wait_in_memory_until_the_tracker_is_back() -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, batch_size=10, **FAST)
+    record(evidence, 95)
+    assert evidence.flush(timeout=0.3) is False
+    assert evidence.counters["queued"] == 95
+    tracker.down = False
+    assert evidence.flush(timeout=10) is True
+    assert seqs(tracker.events) == list(range(95))
+    assert evidence.counters["delivered"] == 95
+    evidence.close()
+
+
+def test_without_a_spill_dir_an_outage_longer_than_the_queue_drops_the_excess() -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, queue_size=50, batch_size=10, **FAST)
+    record(evidence, 10)
+    time.sleep(0.1)  # the first batch was tried and is held for a retry
+    record(evidence, 100, start=10)
+    tracker.down = False
+    evidence.close()
+    counters = evidence.counters
+    assert counters["dropped"] == 50  # of 110: 10 held for a retry and 50 queued survive
+    assert counters["delivered"] == 60
+    assert seqs(tracker.events) == list(range(60))
+    assert add_up(counters)
+
+
+def test_with_a_spill_dir_an_outage_loses_nothing_and_memory_holds_little(
+    tmp_path: Path,
+) -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, queue_size=100, batch_size=50, spill_dir=tmp_path / "spill",
+                        **FAST)  # fmt: skip
+    for start in range(0, 3000, 100):
+        record(evidence, 100, start)
+        time.sleep(0.005)  # an application that does not outrun the thread
+    assert evidence.counters["queued"] <= 100
+    assert evidence.counters["spooled"] + evidence.counters["queued"] == 3000
+    tracker.down = False
+    assert evidence.flush(timeout=20)
+    assert seqs(tracker.events) == list(range(3000))
+    assert evidence.counters["dropped"] == 0
+    evidence.close()
+
+
+def test_the_spool_is_replayed_oldest_first(tmp_path: Path) -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, batch_size=20, spill_dir=tmp_path / "spill", **FAST)
+    for start in range(0, 200, 20):
+        record(evidence, 20, start)
+        time.sleep(0.02)
+    tracker.down = False
+    assert evidence.flush(timeout=10)
+    order = [event["metrics"]["seq"] for event in tracker.events]
+    assert order == list(range(200))
+    evidence.close()
+
+
+def test_a_burst_does_not_starve_the_retries(tmp_path: Path) -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, queue_size=1000, spill_dir=tmp_path / "spill",
+                        flush_interval=0.01, backoff=0.05, max_backoff=0.1)  # fmt: skip
+    threading.Timer(0.6, lambda: setattr(tracker, "down", False)).start()
+    ends = time.monotonic() + 1.5
+    n = 0
+    while time.monotonic() < ends:  # the application never pauses
+        evidence.exposure(ROUTE).record(seq=n)
+        n += 1
+    delivered_during_the_burst = len(tracker.events)
+    assert len(tracker.attempts) >= 3  # retried while the queue never emptied
+    assert delivered_during_the_burst > 0  # and delivering again once it was back
+    assert evidence.flush(timeout=30)
+    evidence.close()
+    assert evidence.counters["delivered"] == n
+
+
+def test_an_oserror_from_a_tracker_means_unavailable() -> None:
+    tracker = PickyTracker(limit=0, error=OSError(28, "No space left on device"))
+    evidence = Evidence(tracker, **FAST)
+    record(evidence, 5)
+    assert evidence.flush(timeout=0.2) is False
+    assert evidence.counters["failed"] == 0
+    tracker.limit = 10**9  # the disk was freed
+    assert evidence.flush(timeout=10)
+    assert seqs(tracker.events) == list(range(5))
+    evidence.close()
+
+
+def test_retries_back_off_exponentially() -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, flush_interval=0.01, backoff=0.02, max_backoff=10.0)
+    record(evidence, 1)
+    time.sleep(1.0)
+    evidence.close(timeout=0.1)
+    times = [at for at, _ in tracker.attempts]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert 4 <= len(times) <= 8  # 0.02 * 2**k, halved at least: not a busy loop
+    for k, gap in enumerate(gaps[:4]):
+        assert gap >= 0.02 * 2**k / 2 * 0.9
+
+
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    tracker = OutageTracker(retry_after=0.3)
+    evidence = Evidence(tracker, flush_interval=0.01, backoff=0.001, max_backoff=5.0)
+    record(evidence, 1)
+    time.sleep(0.1)
+    tracker.down = False
+    assert evidence.flush(timeout=5)
+    (first, _), (second, _) = tracker.attempts[:2]
+    assert second - first >= 0.29  # not the 1 ms backoff
+    evidence.close()
+
+
+def test_retry_after_is_capped_at_max_backoff() -> None:
+    tracker = OutageTracker(retry_after=3600)
+    evidence = Evidence(tracker, flush_interval=0.01, backoff=0.001, max_backoff=0.2)
+    record(evidence, 1)
+    time.sleep(0.05)
+    tracker.down = False
+    assert evidence.flush(timeout=5)  # an hour's wait would not fit
+    evidence.close()
+
+
+def test_an_outage_is_logged_once_and_its_end_once(tmp_path: Path) -> None:
+    tracker = OutageTracker()
+    evidence = Evidence(tracker, batch_size=5, spill_dir=tmp_path / "spill", **FAST)
     with capture_logs() as logs:
-        for round_ in range(5):
-            for i in range(10):
-                evidence.outcome("o", "f", None, seq=round_ * 10 + i)
-            assert evidence.flush()
-    errors = lines_of(logs, "tracker failed to take events")
+        record(evidence, 50)
+        time.sleep(0.3)
+        tracker.down = False
+        assert evidence.flush(timeout=10)
+        evidence.close()
+    ours = [entry for entry in logs if entry["event"].startswith("evidence")]
+    assert [entry["event"] for entry in ours] == [
+        "evidence destination unavailable; spilling to disk",
+        "evidence destination recovered",
+    ]
+    assert "collector down" in ours[0]["error"]
+
+
+# -- rejections ----------------------------------------------------------------------------
+
+
+def test_a_batch_too_large_is_split_until_accepted() -> None:
+    tracker = PickyTracker(limit=30)
+    evidence = Evidence(tracker, batch_size=512, flush_interval=3600)
+    record(evidence, 200)
+    assert evidence.flush(timeout=10)
+    assert seqs(tracker.events) == list(range(200))
+    assert [seq_of(event) for event in tracker.events] == list(range(200))  # in order
+    assert evidence.counters["failed"] == 0
+    evidence.close()
+
+
+def test_a_rejected_event_fails_alone() -> None:
+    tracker = PickyTracker(bad=frozenset({137}))
+    evidence = Evidence(tracker, batch_size=512, flush_interval=3600)
+    record(evidence, 512)
+    assert evidence.flush(timeout=10) is False
+    assert seqs(tracker.events) == [i for i in range(512) if i != 137]
+    assert (evidence.counters["failed"], evidence.counters["delivered"]) == (1, 511)
+    assert tracker.calls <= 2 * 10 + 1  # one path down the halves, not every event
+    evidence.close()
+
+
+def test_a_rejection_of_the_whole_request_is_not_split() -> None:
+    tracker = PickyTracker(limit=0, error=BatchRejected("HTTP 404", split=False))
+    evidence = Evidence(tracker, batch_size=100, flush_interval=3600)
+    record(evidence, 100)
+    assert evidence.flush(timeout=10) is False
+    assert (tracker.calls, evidence.counters["failed"]) == (1, 100)
+    evidence.close()
+
+
+def test_a_tracker_bug_set_off_by_one_event_fails_only_that_event() -> None:
+    tracker = PickyTracker(bad=frozenset({3}), error=KeyError("seq"))
+    evidence = Evidence(tracker, flush_interval=3600)
+    record(evidence, 10)
+    evidence.flush(timeout=10)
+    assert seqs(tracker.events) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert evidence.counters["failed"] == 1
+    evidence.close()
+
+
+def test_rejections_are_logged_once() -> None:
+    evidence = Evidence(PickyTracker(limit=0), batch_size=2, **FAST)
+    with capture_logs() as logs:
+        for round_ in range(3):
+            record(evidence, 10, start=round_ * 10)
+            evidence.flush(timeout=5)
+    errors = lines_of(logs, "evidence destination rejected events")
     assert len(errors) == 1
     assert errors[0]["log_level"] == "error"
-    assert "collector down" in errors[0]["error"]
     evidence.close()
 
 
-def test_recovery_is_logged_when_the_tracker_works_again() -> None:
-    tracker = FlakyTracker()
-    evidence = Evidence(tracker, flush_interval=0.01)
-    with capture_logs() as logs:
-        evidence.outcome("o", "f", None, seq=0)
-        assert evidence.flush()
-        tracker.failing = False
-        for i in range(1, 4):
-            evidence.outcome("o", "f", None, seq=i)
-            assert evidence.flush()
-    recovered = lines_of(logs, "evidence tracker recovered")
-    assert len(recovered) == 1
-    assert recovered[0]["problem"] == "emit"
-    assert seqs(tracker.events) == [1, 2, 3]
+# -- counters, flush and close -------------------------------------------------------------
+
+
+def test_counters_add_up_with_every_fate(held: HeldTracker, tmp_path: Path) -> None:
+    evidence = Evidence(held, queue_size=10, spill_dir=tmp_path / "spill", flush_interval=0.01)
+    hold(evidence, held)
+    record(evidence, 30)
+    assert add_up(evidence.counters)
+    held.release.set()
     evidence.close()
-
-
-# -- flush and close -----------------------------------------------------------------------
+    counters = evidence.counters
+    assert counters["recorded"] == counters["delivered"] == 31
+    assert add_up(counters)
 
 
 def test_flush_returns_true_once_delivered() -> None:
     memory = MemoryTracker()
     evidence = Evidence(memory, batch_size=10_000, flush_interval=3600)
-    for i in range(10):
-        evidence.outcome("o", "f", None, seq=i)
+    record(evidence, 10)
     assert evidence.flush(timeout=10) is True
     assert seqs(memory.events) == list(range(10))
+    evidence.close()
+
+
+def test_flush_returns_false_when_every_event_failed() -> None:
+    evidence = Evidence(PickyTracker(limit=0, error=BatchRejected("no", split=False)), **FAST)
+    record(evidence, 35)
+    time.sleep(0.1)  # the failures happen before the flush is asked for
+    assert evidence.flush(timeout=5) is False
+    assert (evidence.counters["failed"], evidence.counters["delivered"]) == (35, 0)
+    evidence.close()
+
+
+def test_flush_returns_false_after_a_drop_and_true_again_once_clean(held: HeldTracker) -> None:
+    evidence = Evidence(held, queue_size=5, flush_interval=0.01)
+    hold(evidence, held)
+    record(evidence, 10)  # 5 dropped
+    held.release.set()
+    assert evidence.flush(timeout=10) is False
+    record(evidence, 3, start=100)
+    assert evidence.flush(timeout=10) is True
     evidence.close()
 
 
 def test_flush_returns_false_when_the_tracker_cannot_finish_in_time(held: HeldTracker) -> None:
     evidence = Evidence(held, flush_interval=0.01)
     hold(evidence, held)
-    assert evidence.flush(timeout=0.05) is False
+    started = time.monotonic()
+    assert evidence.flush(timeout=0.1) is False
+    assert time.monotonic() - started < 1.0
     held.release.set()
     evidence.close()
+
+
+def test_flush_with_a_spill_dir_is_false_while_the_tracker_is_down(tmp_path: Path) -> None:
+    evidence = Evidence(OutageTracker(), spill_dir=tmp_path / "spill", **FAST)
+    record(evidence, 10)
+    assert evidence.flush(timeout=0.3) is False  # on disk is not delivered
+    assert evidence.counters["spooled"] == 10
+    evidence.close(timeout=0.5)
 
 
 def test_close_delivers_what_was_recorded() -> None:
     memory = MemoryTracker()
     evidence = Evidence(memory, batch_size=10_000, flush_interval=3600)
-    for i in range(10):
-        evidence.outcome("o", "f", None, seq=i)
+    record(evidence, 10)
     evidence.close()
     assert seqs(memory.events) == list(range(10))
+
+
+def test_close_keeps_its_timeout_with_a_stuck_tracker_and_counts_the_rest(
+    held: HeldTracker,
+) -> None:
+    evidence = Evidence(held, flush_interval=0.01)
+    hold(evidence, held)
+    record(evidence, 20)
+    started = time.monotonic()
+    evidence.close(timeout=0.5)
+    assert time.monotonic() - started < 0.9
+    counters = evidence.counters
+    assert counters["dropped"] == 21  # the stuck batch and the queue, without a spill dir
+    assert add_up(counters)
+
+
+def test_close_spills_what_a_stuck_tracker_holds(held: HeldTracker, tmp_path: Path) -> None:
+    evidence = Evidence(held, spill_dir=tmp_path / "spill", flush_interval=0.01)
+    hold(evidence, held)
+    record(evidence, 20)
+    started = time.monotonic()
+    evidence.close(timeout=0.5)
+    assert time.monotonic() - started < 0.9
+    counters = evidence.counters
+    assert (counters["spooled"], counters["dropped"]) == (21, 0)
+    assert add_up(counters)
+
+
+def test_close_with_the_tracker_down_spills_at_once(tmp_path: Path) -> None:
+    evidence = Evidence(OutageTracker(), spill_dir=tmp_path / "spill", flush_interval=0.01,
+                        backoff=10.0, max_backoff=10.0)  # fmt: skip
+    record(evidence, 40)
+    assert evidence.flush(timeout=0.3) is False  # tried once: the next try is 5-10 s away
+    started = time.monotonic()
+    evidence.close(timeout=3.0)
+    assert time.monotonic() - started < 1.0  # the next try would come after the deadline
+    assert evidence.counters["spooled"] == 40
 
 
 def test_close_closes_the_tracker_once() -> None:
@@ -285,7 +573,7 @@ def test_every_event_from_eight_threads_arrives_exactly_once() -> None:
     evidence = Evidence(memory, queue_size=100_000, flush_interval=0.01)
     start = threading.Barrier(8)
 
-    def record(thread: int) -> None:
+    def run(thread: int) -> None:
         start.wait()
         for i in range(5000):
             if i % 2:
@@ -293,7 +581,7 @@ def test_every_event_from_eight_threads_arrives_exactly_once() -> None:
             else:
                 evidence.exposure(ROUTE).record(thread=thread, seq=i)
 
-    threads = [threading.Thread(target=record, args=(t,)) for t in range(8)]
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -311,63 +599,25 @@ def test_every_event_from_eight_threads_arrives_exactly_once() -> None:
     assert evidence.counters["dropped"] == 0
 
 
-# -- process exit --------------------------------------------------------------------------
-
-
-def run_script(script: str, path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", script, str(path)],
-        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def test_process_exit_delivers_what_was_not_flushed(tmp_path: Path) -> None:
-    path = tmp_path / "events.jsonl"
-    script = """
-import sys
-from modelflags import Evidence, JsonlTracker
-evidence = Evidence(JsonlTracker(sys.argv[1]), batch_size=100_000, flush_interval=3600)
-for i in range(1000):
-    evidence.outcome("o", "f", None, seq=i)
-"""
-    result = run_script(script, path)
-    assert result.returncode == 0, result.stderr
-    assert seqs(list(read_events([path]))) == list(range(1000))
-
-
-def test_process_exit_delivers_events_of_an_evidence_no_longer_referenced(
-    tmp_path: Path,
+def test_eight_threads_overflowing_into_the_spool_lose_nothing(
+    held: HeldTracker, tmp_path: Path
 ) -> None:
-    path = tmp_path / "events.jsonl"
-    script = """
-import gc, sys
-from modelflags import Evidence, JsonlTracker
-def handle_requests():
-    evidence = Evidence(JsonlTracker(sys.argv[1]), batch_size=100_000, flush_interval=3600)
-    for i in range(1000):
-        evidence.outcome("o", "f", None, seq=i)
-handle_requests()
-gc.collect()
-"""
-    result = run_script(script, path)
-    assert result.returncode == 0, result.stderr
-    assert seqs(list(read_events([path]))) == list(range(1000))
+    evidence = Evidence(held, queue_size=100, spill_dir=tmp_path / "spill", flush_interval=0.01)
+    hold(evidence, held)
+    start = threading.Barrier(8)
 
+    def run(thread: int) -> None:
+        start.wait()
+        record(evidence, 250, start=thread * 1000)
 
-def test_a_crashing_process_still_delivers_at_exit(tmp_path: Path) -> None:
-    path = tmp_path / "events.jsonl"
-    script = """
-import sys
-from modelflags import Evidence, JsonlTracker
-evidence = Evidence(JsonlTracker(sys.argv[1]), batch_size=100_000, flush_interval=3600)
-for i in range(1000):
-    evidence.outcome("o", "f", None, seq=i)
-raise SystemExit("the application failed")
-"""
-    result = run_script(script, path)
-    assert result.returncode == 1
-    assert seqs(list(read_events([path]))) == list(range(1000))
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held.release.set()
+    assert evidence.flush(timeout=20)
+    evidence.close()
+    expected = [t * 1000 + i for t in range(8) for i in range(250)]
+    assert seqs(held.events) == expected
+    assert add_up(evidence.counters)

@@ -23,6 +23,7 @@ from modelflags import (
     tracker_from_url,
 )
 from modelflags.evidence.http_tracker import HttpTracker
+from modelflags.evidence.tracker import TrackerUnavailable
 
 ROUTE = {"modelRoute": "model_b", "promptVersion": "v4", "retrievalProfile": "wide"}
 METADATA: dict[str, Any] = {
@@ -88,6 +89,13 @@ def test_stdout_tracker_writes_to_standard_output_by_default(
     tracker.emit([{"event": "exposure", "eventId": "a"}])
     tracker.flush()
     assert json.loads(capsysbinary.readouterr().out) == {"event": "exposure", "eventId": "a"}
+
+
+def test_stdout_tracker_on_a_closed_stream_is_unavailable() -> None:
+    stream = io.BytesIO()
+    stream.close()
+    with pytest.raises(TrackerUnavailable):
+        StdoutTracker(stream).emit([{"event": "exposure", "eventId": "a"}])
 
 
 # -- MemoryTracker -------------------------------------------------------------------------
@@ -159,6 +167,12 @@ def test_https_url_gives_an_http_tracker() -> None:
         assert isinstance(tracker, HttpTracker)
     finally:
         tracker.close()
+
+
+def test_an_invalid_collector_url_is_an_error_without_its_credentials() -> None:
+    with pytest.raises(ModelFlagsError, match="invalid collector URL") as caught:
+        tracker_from_url("https://user:s3cret@collector.test:notaport/events")
+    assert "s3cret" not in str(caught.value)
 
 
 def test_unknown_scheme_is_an_error_naming_the_known_ones() -> None:

@@ -13,10 +13,17 @@ from modelflags.evidence.lookups import FlagLookup
 from modelflags.evidence.otel import otel_attributes
 from modelflags.evidence.recorder import ENV_VAR, Evidence
 from modelflags.evidence.structlog_tracker import StructlogTracker
-from modelflags.evidence.tracker import Event, MemoryTracker, Tracker
+from modelflags.evidence.tracker import (
+    BatchRejected,
+    Event,
+    MemoryTracker,
+    Tracker,
+    TrackerUnavailable,
+)
 from modelflags.evidence.urls import tracker_from_url
 
 __all__ = [
+    "BatchRejected",
     "ENV_VAR",
     "ROUTE_FIELDS",
     "Event",
@@ -30,6 +37,7 @@ __all__ = [
     "StdoutTracker",
     "StructlogTracker",
     "Tracker",
+    "TrackerUnavailable",
     "otel_attributes",
     "read_events",
     "rotated_files",

@@ -1,8 +1,12 @@
-"""Events ↔ JSON lines, fast and forgiving.
+"""Events ↔ JSON lines, fast and forgiving; :class:`Batch`, events encoded once.
 
-Writing uses pydantic-core's Rust serializer (several times faster than ``json.dumps``);
-values JSON cannot hold are written as their ``str()`` and NaN/infinity as ``null``, so an
-odd attribute never loses the event. Reading skips lines that do not parse: the torn last
+Writing uses pydantic-core's Rust serializer, one call per event (a whole batch in one call
+is faster only until its output has to be cut into lines). Values JSON cannot hold are
+written as their ``str()`` and NaN/infinity as ``null``. When the fast path refuses an
+event (a lone surrogate, a value that contains itself, bytes that are not UTF-8, nesting
+deeper than 64, a ``str()`` that raises), that event alone is **repaired**: text is
+backslash-escaped, a cycle or a too-deep value becomes a short text, so no event is lost for
+one odd attribute and never its batch. Reading skips lines that do not parse: the torn last
 line a crash leaves behind, or garbage.
 """
 
@@ -11,13 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from pydantic_core import to_json
 
 from modelflags.evidence.tracker import Event
 
-__all__ = ["decode_lines", "encode", "encode_lines", "read_events"]
+__all__ = ["Batch", "decode_lines", "encode", "encode_lines", "read_events"]
+
+MAX_DEPTH = 64
+"""Containers nested deeper than this are written as their text."""
 
 
 def _fallback(value: Any) -> Any:
@@ -26,37 +33,158 @@ def _fallback(value: Any) -> Any:
 
 def _text(value: Any) -> str:
     try:
-        return str(value)
+        return _clean(str(value))
     except Exception:
         return f"<unprintable {type(value).__name__}>"
 
 
-def _plain(value: Any) -> Any:
-    """``value`` made of JSON types only (the slow path for what the fast one refuses)."""
-    if value is None or isinstance(value, str | int | float):
+def _clean(text: str) -> str:
+    """``text`` without lone surrogates (UTF-8 cannot hold them): they become ``\\udc80``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _plain(value: Any, depth: int, path: set[int]) -> Any:
+    """``value`` made of JSON types only: the repair of what the fast path refused."""
+    if isinstance(value, str):
+        return _clean(value)
+    if value is None or isinstance(value, bool | int | float):
         return value
-    if isinstance(value, bytes | bytearray):
+    if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "backslashreplace")
-    if isinstance(value, Mapping):
-        return {_text(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(item) for item in value]
-    return _text(value)
+    if not isinstance(value, Mapping | list | tuple | set | frozenset):
+        return _text(value)
+    if depth >= MAX_DEPTH:
+        return f"<{type(value).__name__} nested deeper than {MAX_DEPTH}>"
+    if id(value) in path:
+        return f"<{type(value).__name__} that contains itself>"
+    path.add(id(value))
+    try:
+        if isinstance(value, Mapping):
+            return {_text(key): _plain(item, depth + 1, path) for key, item in value.items()}
+        return [_plain(item, depth + 1, path) for item in value]
+    finally:
+        path.discard(id(value))
 
 
-def encode(event: Event) -> bytes:
-    """One event as compact JSON bytes (no newline)."""
+def encode(event: Event) -> bytes | None:
+    """One event as compact JSON bytes (no newline), repaired if it has to be.
+
+    None only if even the repaired event cannot be written (then it is dropped alone).
+    """
     try:
         return to_json(event, inf_nan_mode="null", fallback=_fallback)
-    except Exception:  # bytes that are not UTF-8, a str() that raises: keep the event
-        return to_json(_plain(event), inf_nan_mode="null")
+    except Exception:
+        pass
+    try:
+        return to_json(_plain(event, 0, set()), inf_nan_mode="null")
+    except Exception:
+        return None
+
+
+class Batch(Sequence[Event]):
+    """Events and their JSON lines, encoded once: what the dispatcher hands a tracker.
+
+    A tracker that writes JSON takes :attr:`data` (through :func:`encode_lines`); one that
+    keeps dicts iterates the batch. A batch read back from the disk spool has only its
+    lines; its events are decoded when first asked for.
+    """
+
+    __slots__ = ("_events", "_length", "data")
+
+    def __init__(self, data: bytes, count: int, events: list[Event] | None = None) -> None:
+        self.data = data
+        self._length = count
+        self._events = events
+
+    @classmethod
+    def encode(cls, events: list[Event]) -> tuple[Batch, int, int]:
+        """A batch of ``events``; with how many were repaired, and how many dropped (events
+        that could not be written even repaired)."""
+        if not events:
+            return cls(b"", 0, []), 0, 0
+        try:
+            lines = [to_json(event, inf_nan_mode="null", fallback=_fallback) for event in events]
+        except Exception:  # one event (at least) needs a repair: find it, keep the others
+            return cls._encode_one_by_one(events)
+        return cls(b"\n".join(lines) + b"\n", len(events), events), 0, 0
+
+    @classmethod
+    def _encode_one_by_one(cls, events: list[Event]) -> tuple[Batch, int, int]:
+        lines: list[bytes] = []
+        kept: list[Event] = []
+        repaired = dropped = 0
+        for event in events:
+            try:
+                lines.append(to_json(event, inf_nan_mode="null", fallback=_fallback))
+            except Exception:
+                line = encode(event)
+                if line is None:
+                    dropped += 1
+                    continue
+                repaired += 1
+                lines.append(line)
+                kept.append(json.loads(line))  # trackers see what was written
+            else:
+                kept.append(event)
+        data = b"\n".join(lines) + b"\n" if lines else b""
+        return cls(data, len(kept), kept), repaired, dropped
+
+    @classmethod
+    def of_lines(cls, lines: Sequence[bytes]) -> Batch:
+        """A batch of JSON lines (each ending in a newline), as read from the spool."""
+        return cls(b"".join(lines), len(lines))
+
+    def lines(self) -> list[bytes]:
+        """The JSON lines, each ending in a newline."""
+        return self.data.splitlines(keepends=True)
+
+    def rest(self, settled: int) -> Batch:
+        """The batch without its first ``settled`` events."""
+        if settled <= 0:
+            return self
+        rest = Batch.of_lines(self.lines()[settled:])
+        if self._events is not None and len(self._events) == self._length:
+            rest._events = self._events[settled:]
+        return rest
+
+    def halves(self) -> tuple[Batch, Batch]:
+        """The first and the second half (for a batch too large, or holding a bad event)."""
+        middle = self._length // 2
+        lines = self.lines()
+        first, second = Batch.of_lines(lines[:middle]), Batch.of_lines(lines[middle:])
+        if self._events is not None and len(self._events) == self._length:
+            first._events, second._events = self._events[:middle], self._events[middle:]
+        return first, second
+
+    def events(self) -> list[Event]:
+        """The events as dicts (decoded from the lines if the batch came from the spool)."""
+        if self._events is None:
+            self._events = decode_lines(self.data)
+        return self._events
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events())
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        return self.events()[index]
 
 
 def encode_lines(events: Sequence[Event]) -> bytes:
-    """Events as JSON lines, each ending in a newline."""
-    if not events:
-        return b""
-    return b"\n".join([encode(event) for event in events]) + b"\n"  # no per-line concat
+    """Events as JSON lines, each ending in a newline (a :class:`Batch`'s own bytes)."""
+    if isinstance(events, Batch):
+        return events.data
+    return Batch.encode(list(events))[0].data
 
 
 def decode_lines(data: bytes) -> list[Event]:

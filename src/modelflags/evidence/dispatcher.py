@@ -1,33 +1,46 @@
-"""The one background thread between the application and a tracker.
+"""The one background thread between the application and a tracker: it owns delivery.
 
 The request path only appends to a bounded deque (no lock, no I/O). The thread wakes every
-``flush_interval`` (or as soon as a batch is full), finishes the events (timestamps as text)
-and hands batches to the tracker. When the queue is full the policy is explicit: ``"drop"``
-counts and drops the event, ``"spill"`` writes it to a disk spool that the thread replays
-when the queue has room. Counters say what happened: ``sent``, ``spilled``, ``dropped``,
-``failed``. Problems are logged once, and once more when they end.
+``flush_interval`` (or as soon as a batch is full), builds and encodes the events once
+(:class:`~modelflags.evidence.codec.Batch`) and offers each batch to the tracker, which
+delivers it or raises (see :mod:`modelflags.evidence.tracker`). Everything else is decided
+here, in one place:
+
+* **unavailable**: the batch and everything after it wait, oldest first: on disk in the
+  spool when there is a ``spill_dir`` (memory stays bounded however long the outage), else
+  in memory (one batch held for the retry, then the queue, then ``dropped``). Retries
+  follow :class:`~modelflags.evidence.delivery.Backoff`. While anything waits on disk, new
+  events queue behind it, so delivery stays in order.
+* **rejected**: the batch is offered again in halves, down to single events; what is still
+  refused is ``failed`` (:func:`~modelflags.evidence.delivery.offer`).
+* **a full queue**: see :class:`~modelflags.evidence.overflow.Overflow`.
+* **flush and close** keep their time limits: a request is given the time that is left
+  before close's deadline, and what is not delivered by then is spilled, or counted as
+  dropped; a tracker that ignores its timeout is left behind (see :meth:`end_close`).
+
+Problems are logged once, and once more when they end.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Literal
 
-import structlog
-
+from modelflags.evidence.codec import Batch
+from modelflags.evidence.delivery import Backoff, Outcome, offer
 from modelflags.evidence.events import Pending, finish
+from modelflags.evidence.flushes import Flushes
+from modelflags.evidence.overflow import OnFull, Overflow
+from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.spool import Spool
 from modelflags.evidence.tracker import Event, Tracker
 
 __all__ = ["Dispatcher", "OnFull"]
 
-OnFull = Literal["drop", "spill"]
-
-log = structlog.get_logger("modelflags")
+ADOPT_INTERVAL = 30.0
+"""Seconds between looks for segments that exited processes left in the spill dir."""
 
 
 class Dispatcher:
@@ -38,27 +51,50 @@ class Dispatcher:
         tracker: Tracker,
         *,
         queue_size: int = 10_000,
-        on_full: OnFull = "drop",
+        on_full: OnFull | None = None,
         spill_dir: str | os.PathLike[str] | None = None,
         batch_size: int = 512,
         flush_interval: float = 0.2,
+        backoff: float = 0.2,
+        max_backoff: float = 30.0,
+        spill_max_bytes: int = 1024**3,
     ) -> None:
+        on_full = on_full or ("spill" if spill_dir is not None else "drop")
+        if on_full not in ("drop", "spill"):
+            raise ValueError(f"on_full must be 'drop' or 'spill', not {on_full!r}")
         if on_full == "spill" and spill_dir is None:
             raise ValueError("on_full='spill' needs a spill_dir")
         self.tracker = tracker
-        self.queue_size = queue_size
-        self.batch_size = batch_size
+        self.queue_size = max(1, queue_size)
+        self.batch_size = max(1, batch_size)
         self.flush_interval = flush_interval
-        self.spool = Spool(spill_dir) if on_full == "spill" and spill_dir is not None else None
-        self.sent = self.spilled = self.dropped = self.failed = 0
+        self.problems = Problems()
+        self.backoff = Backoff(backoff, max_backoff)
+        self.spool: Spool | None = None
+        if spill_dir is not None:
+            try:
+                self.spool = Spool(spill_dir, max_bytes=spill_max_bytes)
+            except OSError as error:  # run without: waiting events stay in memory
+                self.problems.raised("spool", "evidence spool cannot be written",
+                                     error=describe(error))  # fmt: skip
+        self.overflow = Overflow(on_full, self.spool, self.problems, self.queue_size)
+        self.flushes = Flushes()
+        # counted by the thread only
+        self.taken = self.delivered = self.failed = self.dropped = self.spilled = 0
+        self.retries = self.repaired = 0
         self._queue: deque[Event | Pending] = deque()
-        self._wake = threading.Event()
-        self._done = threading.Condition()
-        self._requested = 0  # flush generations asked for / completed
-        self._completed = 0
-        self._closed = False
+        self._take_lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
+        self._settle = threading.Lock()  # the thread's state vs an abandoning close()
+        self._held: Batch | None = None  # no spool: the oldest batch, waiting for a retry
+        self._in_flight: tuple[Batch, str] | None = None  # (batch, "queue"|"held"|"spool")
+        self._next_adopt = 0.0
         self._idle_flush = False  # events were delivered since the tracker last flushed
-        self._problems: set[str] = set()
+        self._wake = threading.Event()
+        self._closed = False  # no more events accepted
+        self._cutoff: float | None = None  # closing: deliveries stop at this monotonic time
+        self._deadline: float | None = None  # closing: everything ends by then
+        self._finished = False  # closing: what was left is accounted for
+        self._abandoned = False  # close() gave up waiting for a stuck tracker
         self._thread = threading.Thread(target=self._run, name="modelflags-evidence", daemon=True)
         self._thread.start()
 
@@ -74,135 +110,332 @@ class Dispatcher:
             if len(queue) >= self.batch_size and not self._wake.is_set():
                 self._wake.set()
             return
-        self._overflow(event)
+        self.overflow.take(event)
 
-    def _overflow(self, event: Event | Pending) -> None:
-        if self.spool is not None and not self._closed:
-            try:
-                if self.spool.append([finish(event)]):
-                    self.spilled += 1
-                    self._problem("queue-full", "evidence queue full; spilling to disk")
-                    return
-            except OSError as error:
-                self._problem("spool", "evidence spool cannot be written", error=_describe(error))
-        self.dropped += 1
-        if self._closed:
-            self._problem("closed", "evidence is closed; dropping events")
-            return
-        self._problem("queue-full", "evidence queue full; dropping events",
-                      queue_size=self.queue_size)  # fmt: skip
+    # -- counters --------------------------------------------------------------------------
 
-    # -- control ---------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        """Event counts. At any moment ``recorded + adopted == delivered + failed +
+        dropped + queued + spooled`` (up to the events a thread is counting just then)."""
+        spool, door = self.spool, self.overflow
+        return {
+            "recorded": self.taken + len(self._queue) + door.spilled + door.dropped + door.failed,
+            "delivered": self.delivered,
+            "failed": self.failed + door.failed,
+            "dropped": self.dropped + door.dropped,
+            "spilled": self.spilled + door.spilled,
+            "queued": self.queued,
+            "spooled": spool.events if spool is not None else 0,
+            "adopted": spool.adopted if spool is not None else 0,
+            "retries": self.retries,
+            "repaired": self.repaired,
+        }
 
     @property
     def queued(self) -> int:
-        """Events waiting in memory."""
-        return len(self._queue)
+        """Events in memory: queued, held for a retry, or being offered to the tracker."""
+        held, in_flight = self._held, self._in_flight
+        queued = len(self._queue) + (len(held) if held is not None else 0)
+        if in_flight is not None and in_flight[1] == "queue":
+            queued += len(in_flight[0])
+        return queued
+
+    def _lost(self) -> int:
+        return self.failed + self.dropped + self.overflow.failed + self.overflow.dropped
+
+    # -- flush and close -------------------------------------------------------------------
 
     def flush(self, timeout: float | None = 5.0) -> bool:
-        """Deliver everything queued now; True when done within ``timeout`` seconds."""
-        if not self._thread.is_alive():
-            return not self._queue
-        with self._done:
-            self._requested += 1
-            target = self._requested
-            self._wake.set()
-            return self._done.wait_for(lambda: self._completed >= target, timeout)
+        """Wait until every event recorded before the call was delivered; True only then,
+        and only if no event was lost (failed or dropped) since the previous flush.
+
+        Events waiting on disk for a destination that is down are not delivered: flush
+        waits for them until ``timeout`` and returns False.
+        """
+        if self._finished:
+            clean = self.flushes.clean_since_last(self._lost())
+            return clean and not self.queued and not self.spool
+        with self._take_lock:
+            waiter = self.flushes.add(self.taken + len(self._queue), timeout)
+        if self._finished:  # closed meanwhile: nothing more will be delivered
+            self.flushes.release_all()
+        self._wake.set()
+        if not waiter.done.wait(timeout):
+            self.flushes.give_up(waiter)
+        return waiter.ok
 
     def close(self, timeout: float | None = 5.0) -> None:
-        """Flush, stop the thread and close the tracker."""
+        """Deliver what it can within ``timeout`` seconds, then spill the rest (or count it
+        as dropped), stop the thread and close the tracker. Returns within ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        self.begin_close(deadline)
+        self.end_close()
+
+    def begin_close(self, deadline: float | None) -> None:
+        """Stop accepting events and let the thread finish by ``deadline`` (monotonic)."""
+        with self.overflow.lock:
+            if self._closed:
+                return
+            self._closed = self.overflow.closed = True
+            if deadline is not None:
+                # keep a little time to spill what is left and close the tracker
+                self._cutoff = deadline - min(0.25, 0.2 * max(0.0, deadline - time.monotonic()))
+            self._deadline = deadline
+        self._wake.set()
+
+    def end_close(self) -> None:
+        """Wait for the thread until the close deadline. If it is still inside the tracker
+        (one that ignores its timeout), account for what it holds (spilled, or counted as
+        dropped) and leave it behind: it closes the tracker if it ever returns."""
+        deadline = self._deadline
+        self._thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        with self._settle:
+            if self._finished:
+                return
+            self._abandoned = self._finished = True
+            self.problems.raised("close-timeout", "evidence close ran out of time; what is "
+                                 "left is spilled, or counted as dropped")  # fmt: skip
+            if self._in_flight is not None:
+                batch, source = self._in_flight
+                if source == "queue":  # (held and spooled events are accounted where they are)
+                    self._set_aside(batch)
+                self._in_flight = None
+            self._set_aside_the_rest()
+            if self.spool is not None:
+                self.spool.close()
+        self.flushes.release_all()
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: start afresh, with a new thread (threads do not survive a
+        fork) and fresh locks. What the parent had queued stays the parent's to deliver;
+        the spool gives the child an owner id of its own at its first use."""
+        self._queue.clear()
+        self._take_lock, self._settle = threading.Lock(), threading.Lock()
+        self._wake = threading.Event()
+        self.overflow = Overflow(self.overflow.on_full, self.spool, self.problems,
+                                 self.queue_size)  # fmt: skip
+        self.overflow.closed = self._closed
+        self.flushes = Flushes()
+        self.backoff = Backoff(self.backoff.base, self.backoff.cap)
+        self._held = self._in_flight = None
+        self.taken = self.delivered = self.failed = self.dropped = self.spilled = 0
+        self.retries = self.repaired = 0
         if self._closed:
             return
-        self.flush(timeout)
-        self._closed = True
-        self._wake.set()
-        self._thread.join(timeout)
-        with self._guard("close"):
-            self.tracker.close()
+        self._thread = threading.Thread(target=self._run, name="modelflags-evidence", daemon=True)
+        self._thread.start()
 
     # -- background thread -----------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.flush_interval)
+            self._wake.wait(self._sleep())
             self._wake.clear()
-            with self._done:
-                requested = self._requested
-            if not self._drain() and self._idle_flush:
-                # Quiet now: let the tracker send partial batches and sync its file.
-                self._idle_flush = False
-                with self._guard("flush"):
-                    self.tracker.flush(self.flush_interval)
-            if self.spool and len(self._queue) < self.queue_size // 2:
-                self._replay()
-            if requested > self._completed:
-                with self._guard("flush"):
-                    self.tracker.flush(None)
-                with self._done:
-                    self._completed = requested
-                    self._done.notify_all()
-            if self._closed and not self._queue:
+            try:
+                if self._abandoned:  # close() gave up on a tracker that was stuck
+                    self._close_tracker()
+                    return
+                if self.spool is not None and time.monotonic() >= self._next_adopt:
+                    self._next_adopt = time.monotonic() + ADOPT_INTERVAL
+                    self.spool.adopt()
+                self._round()
+                if self._closed and self._closing_done():
+                    self._finish()
+                    return
+                if self._idle_flush and not self._queue:
+                    self._idle_flush = False  # quiet now: let the tracker sync its file
+                    self._tracker_flush(self.flush_interval)
+            except Exception as error:  # a bug here must not stop delivery for good
+                self.problems.raised("dispatcher", "evidence dispatcher failed",
+                                     error=describe(error))  # fmt: skip
+
+    def _sleep(self) -> float:
+        wait = self.flush_interval
+        now = time.monotonic()
+        if self.backoff.next_try > now:
+            wait = min(wait, self.backoff.next_try - now)
+        if self._cutoff is not None:
+            wait = min(wait, self._cutoff - now)
+        return max(0.001, wait)
+
+    def _round(self) -> None:
+        """Deliver (or spill) until there is nothing to do or the tracker must be left alone."""
+        while not self._abandoned:
+            now = time.monotonic()
+            if self._cutoff is not None and now >= self._cutoff:
+                return
+            waiting = self.backoff.waiting(now)
+            spool = self.spool
+            if spool is not None and self._queue and (waiting or spool):
+                self._spill_queue()  # behind what already waits on disk: order is kept
+                if waiting:
+                    continue  # a batch spilled at a time: the retry is tried when it is due
+            if waiting or not self._offer_oldest():
                 return
 
-    def _drain(self) -> bool:
-        """Deliver everything queued; True when there was anything."""
-        queue, popleft = self._queue, self._queue.popleft
-        if not queue:
-            return False
-        self._idle_flush = True
-        while queue:
-            batch = []
-            for _ in range(min(self.batch_size, len(queue))):
-                item = popleft()
-                try:
-                    batch.append(finish(item))
-                except Exception as error:  # one unreadable record must not stop the thread
-                    self.failed += 1
-                    self._problem("build", "an evidence event could not be built",
-                                  error=_describe(error))  # fmt: skip
-            if batch and not self._deliver(batch):
-                self.failed += len(batch)  # spooled events stay on disk instead
+    def _offer_oldest(self) -> bool:
+        """Offer the oldest waiting batch to the tracker; False when there was none."""
+        with self._settle:
+            if self._abandoned:
+                return False
+            if self._held is not None:
+                batch, source = self._held, "held"
+            elif self.spool is not None and (head := self.spool.head(self.batch_size)):
+                batch, source = head, "spool"
+            elif self._queue:
+                batch, source = self._take(), "queue"
+            else:
+                self._complete_flushes()
+                return False
+            self._in_flight = (batch, source)
+        outcome = offer(self.tracker, batch, self._time_left(), self.problems) if batch else None
+        with self._settle:
+            if self._abandoned:
+                return False
+            self._in_flight = None
+            if outcome is not None:
+                self._settled(batch, source, outcome)
+            self._complete_flushes()
         return True
 
-    def _replay(self) -> None:
-        assert self.spool is not None
-        oldest = self.spool.oldest()
-        if oldest is None:
+    def _take(self) -> Batch:
+        """The next ``batch_size`` queued records, built and encoded."""
+        queue = self._queue
+        with self._take_lock:
+            count = min(self.batch_size, len(queue))
+            items = [queue.popleft() for _ in range(count)]
+            self.taken += count
+        try:
+            events = [finish(item) for item in items]
+        except Exception:
+            events = self._build_one_by_one(items)
+        batch, repaired, unwritable = Batch.encode(events)
+        if repaired:
+            self.repaired += repaired
+            self.problems.raised("repaired", "evidence values JSON cannot hold were repaired",
+                                 level="warning")  # fmt: skip
+        if unwritable:
+            self.failed += unwritable
+            self.problems.raised("unwritable", "an evidence event could not be written")
+        return batch
+
+    def _build_one_by_one(self, items: list[Event | Pending]) -> list[Event]:
+        events = []
+        for item in items:
+            try:
+                events.append(finish(item))
+            except Exception as error:  # one unreadable record fails alone
+                self.failed += 1
+                self.problems.raised("build", "an evidence event could not be built",
+                                     error=describe(error))  # fmt: skip
+        return events
+
+    def _spill_queue(self) -> None:
+        with self._settle:
+            if not self._abandoned and self._queue:
+                self._set_aside(self._take())
+                self._complete_flushes()
+
+    def _set_aside(self, batch: Batch) -> None:
+        """A batch that will not be offered now: to the spool, or counted as dropped."""
+        if not batch:
             return
-        path, events = oldest
-        for start in range(0, len(events), self.batch_size):
-            if not self._deliver(events[start : start + self.batch_size]):
-                return  # keep the segment: it is retried on the next round
-        self.spool.remove(path)
+        if self.spool is not None:
+            try:
+                if self.spool.append(batch):
+                    self.spilled += len(batch)
+                    return
+                self.problems.raised("spool-full", "evidence spool is full; dropping events")
+            except OSError as error:
+                self.problems.raised("spool", "evidence spool cannot be written",
+                                     error=describe(error))  # fmt: skip
+        self.dropped += len(batch)
 
-    def _deliver(self, batch: list[Event]) -> bool:
+    def _settled(self, batch: Batch, source: str, outcome: Outcome) -> None:
+        """Count what the tracker settled; keep the rest for later, in order."""
+        self.delivered += outcome.delivered
+        self.failed += outcome.failed
+        self._idle_flush = self._idle_flush or outcome.delivered > 0
+        if source == "spool":
+            assert self.spool is not None
+            self.spool.commit(outcome.settled)
+        elif source == "held":
+            self._held = None
+        if outcome.unavailable is None:
+            self.backoff.succeeded()
+            self.problems.ended("unavailable")
+            return
+        self.retries += 1
+        self.backoff.failed(outcome.unavailable.retry_after)
+        where = "spilling to disk" if self.spool is not None else "holding events in memory"
+        self.problems.raised("unavailable", f"evidence destination unavailable; {where}",
+                             error=describe(outcome.unavailable))  # fmt: skip
+        if source == "spool":
+            return  # the rest stays on disk: it was not committed
+        rest = batch.rest(outcome.settled)
+        if self.spool is not None:
+            self._set_aside(rest)
+        else:
+            self._held = rest  # the oldest events: offered first once the backoff ends
+
+    def _time_left(self) -> float | None:
+        """The time a request may take: what is left before close's cutoff (None: no limit
+        but the tracker's own)."""
+        if self._cutoff is None:
+            return None
+        return max(0.001, self._cutoff - time.monotonic())
+
+    def _complete_flushes(self) -> None:
+        """Tell the flushes whose events are all settled (called with _settle held)."""
+        if not self.flushes:
+            return
+        ready = self.flushes.ready(self.taken, self._held is not None, self.spool)
+        if ready:
+            synced = self._tracker_flush(self.flushes.time_left(ready))
+            self.flushes.complete(ready, synced, self._lost())
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def _closing_done(self) -> bool:
+        """Closing, and nothing more can be delivered in time (or nothing is left)."""
+        if self._cutoff is not None and time.monotonic() >= self._cutoff:
+            return True
+        nothing_left = not self._queue and self._held is None and not self.spool
+        return nothing_left or (self._cutoff is not None and self.backoff.next_try >= self._cutoff)
+
+    def _finish(self) -> None:
+        """Closing: spill (or drop) what is left, sync and close the tracker."""
+        with self._settle:
+            if self._finished:
+                return
+            self._set_aside_the_rest()
+            self._complete_flushes()
+            self._finished = True
+        left = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+        self._tracker_flush(left)
+        self._close_tracker()
+        if self.spool is not None:
+            self.spool.close()
+        self.flushes.release_all()
+
+    def _set_aside_the_rest(self) -> None:
+        """Everything still in memory goes to the spool, or is counted as dropped."""
+        held, self._held = self._held, None
+        if held is not None:
+            self._set_aside(held)
+        while self._queue:
+            self._set_aside(self._take())
+
+    def _tracker_flush(self, timeout: float | None) -> bool:
         try:
-            self.tracker.emit(batch)
+            self.tracker.flush(timeout)
         except Exception as error:
-            self._problem("emit", "tracker failed to take events", error=_describe(error))
+            self.problems.raised("flush", "tracker flush failed", error=describe(error))
             return False
-        self.sent += len(batch)
-        self._resolved("emit")
         return True
 
-    @contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
+    def _close_tracker(self) -> None:
         try:
-            yield
+            self.tracker.close()
         except Exception as error:
-            self._problem(what, f"tracker {what} failed", error=_describe(error))
-
-    def _problem(self, key: str, message: str, **details: object) -> None:
-        if key not in self._problems:
-            self._problems.add(key)
-            log.error(message, **details)
-
-    def _resolved(self, key: str) -> None:
-        if key in self._problems:
-            self._problems.discard(key)
-            log.info("evidence tracker recovered", problem=key)
-
-
-def _describe(error: BaseException) -> str:
-    """An error for the log: its type and message (which names the path, for OS errors)."""
-    return f"{type(error).__name__}: {error}"
+            self.problems.raised("close", "tracker close failed", error=describe(error))

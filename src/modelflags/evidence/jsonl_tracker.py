@@ -6,6 +6,10 @@ number is the newest rotated file) and a new file is started. ``fsync`` says whe
 forced to disk: ``"never"`` (the OS decides; fastest), ``"flush"`` (on every flush and
 close) or ``"always"`` (after every batch). Readers (:func:`read_events`) skip a torn last
 line left by a crash.
+
+A write that fails (a full disk, a path that cannot be written) raises
+:class:`~modelflags.evidence.tracker.TrackerUnavailable`: the dispatcher keeps the batch and
+offers it again later, so an operator who frees the disk loses nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from modelflags.evidence.codec import encode_lines
-from modelflags.evidence.tracker import Event
+from modelflags.evidence.tracker import Event, TrackerUnavailable
 
 __all__ = ["JsonlTracker", "StdoutTracker", "rotated_files"]
 
@@ -44,19 +48,25 @@ class JsonlTracker:
 
     def _open(self) -> IO[bytes]:
         if self._file is None:
-            # Here, not in __init__: a path that cannot be written fails emit (counted and
+            # Here, not in __init__: a path that cannot be written fails emit (retried and
             # logged by the dispatcher) instead of the application's start-up.
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Unbuffered: a failed write (a full disk) fails this batch's emit, where the
-            # dispatcher counts it, instead of a later flush that loses events silently.
+            # dispatcher keeps it, instead of a later flush that loses events silently.
             file = self.path.open("ab", buffering=0)
             if file.tell() and not _ends_with_newline(self.path):
                 file.write(b"\n")  # end a torn last line, or the next event joins it
             self._file, self._size = file, file.tell()
         return self._file
 
-    def emit(self, events: Sequence[Event]) -> None:
-        data = encode_lines(events)
+    def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
+        """Append the events as one write; raise TrackerUnavailable if the file refuses."""
+        try:
+            self._write(encode_lines(events))
+        except OSError as error:
+            raise TrackerUnavailable(f"{type(error).__name__}: {error}") from error
+
+    def _write(self, data: bytes) -> None:
         file = self._open()
         if (
             self.rotate_bytes is not None
@@ -128,8 +138,11 @@ class StdoutTracker:
     def __init__(self, stream: IO[bytes] | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout.buffer
 
-    def emit(self, events: Sequence[Event]) -> None:
-        self.stream.write(encode_lines(events))
+    def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
+        try:
+            self.stream.write(encode_lines(events))
+        except (OSError, ValueError) as error:  # a closed pipe or stream
+            raise TrackerUnavailable(f"{type(error).__name__}: {error}") from error
 
     def flush(self, timeout: float | None = None) -> None:
         self.stream.flush()

@@ -1,14 +1,16 @@
 """``Evidence``: record what ran (exposures) and what happened (outcomes), never in the way.
 
 Recording never raises into the application and never blocks it on I/O: events are built
-as plain dicts and queued; one background thread delivers them to the tracker. Problems are
-logged once with structlog and counted (:attr:`Evidence.counters`).
+as plain dicts and queued; one background thread delivers them to the tracker (see
+:mod:`modelflags.evidence.dispatcher`). Problems are logged once with structlog and counted
+(:attr:`Evidence.counters`).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import time
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,6 +29,12 @@ __all__ = ["ENV_VAR", "Evidence", "Exposure", "FlagLookup"]
 ENV_VAR = "MODELFLAGS_EVIDENCE"
 """Environment variable naming a tracker URL (``jsonl:///path``, ``https://...``, ...)."""
 
+SPILL_DIR_ENV_VAR = "MODELFLAGS_SPILL_DIR"
+"""Environment variable naming the spill directory of an Evidence made without one."""
+
+EXIT_TIMEOUT = 2.0
+"""Seconds the interpreter's exit waits for every open Evidence together."""
+
 log = structlog.get_logger("modelflags")
 
 # Dispatchers, not Evidence objects: a running dispatcher is kept alive by its own thread,
@@ -36,9 +44,14 @@ _live: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
 
 @atexit.register
 def _flush_at_exit() -> None:
-    for dispatcher in list(_live):
+    """Close every open Evidence, all at once, within EXIT_TIMEOUT seconds in total."""
+    deadline = time.monotonic() + EXIT_TIMEOUT
+    dispatchers = list(_live)
+    for dispatcher in dispatchers:
+        dispatcher.begin_close(deadline)
+    for dispatcher in dispatchers:
         try:
-            dispatcher.close(timeout=2.0)
+            dispatcher.end_close()
         except Exception as error:
             log.error("closing evidence at exit failed", error=repr(error))
 
@@ -53,8 +66,12 @@ class Evidence:
     ...     exposure.record(estimated_cost=reply.cost)
 
     ``tracker`` is a :class:`Tracker` or a tracker URL (see :func:`tracker_from_url`).
-    ``queue_size`` bounds the in-memory queue; when it is full, ``on_full`` says what
-    happens: ``"drop"`` (counted) or ``"spill"`` to ``spill_dir`` (replayed later).
+    ``spill_dir`` (default: ``$MODELFLAGS_SPILL_DIR``, else none) is where events wait on
+    disk while the tracker is unavailable or the queue is full, replayed oldest first; with
+    it, an outage loses nothing and memory stays bounded. ``queue_size`` bounds the
+    in-memory queue; when it is full, ``on_full`` says what happens: ``"spill"`` (the
+    default with a spill dir) or ``"drop"`` (counted; the default without). ``backoff`` and
+    ``max_backoff`` shape the retries (seconds); ``spill_max_bytes`` bounds the spool.
     ``route_fields`` are the fields of the value that ran copied into each exposure as
     top-level keys (null when absent); a name an exposure already uses is a ValueError.
     ``context_attributes`` is an allow-list of evaluation-context attributes copied into
@@ -66,10 +83,13 @@ class Evidence:
         tracker: Tracker | str,
         *,
         queue_size: int = 10_000,
-        on_full: OnFull = "drop",
+        on_full: OnFull | None = None,
         spill_dir: str | os.PathLike[str] | None = None,
         batch_size: int = 512,
         flush_interval: float = 0.2,
+        backoff: float = 0.2,
+        max_backoff: float = 30.0,
+        spill_max_bytes: int = 1024**3,
         route_fields: Iterable[str] = ROUTE_FIELDS,
         context_attributes: Iterable[str] = (),
     ) -> None:
@@ -86,6 +106,8 @@ class Evidence:
 
             tracker = tracker_from_url(tracker)
         self.tracker = tracker
+        if spill_dir is None:
+            spill_dir = os.environ.get(SPILL_DIR_ENV_VAR, "").strip() or None
         self._dispatcher = Dispatcher(
             tracker,
             queue_size=queue_size,
@@ -93,6 +115,9 @@ class Evidence:
             spill_dir=spill_dir,
             batch_size=batch_size,
             flush_interval=flush_interval,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            spill_max_bytes=spill_max_bytes,
         )
         self._attribution = Attribution()
         _live.add(self._dispatcher)
@@ -120,12 +145,20 @@ class Evidence:
 
     @property
     def counters(self) -> dict[str, int]:
-        """``sent``, ``spilled``, ``dropped``, ``failed`` and ``queued`` event counts, and
-        ``unattributed``: outcomes recorded without a flag, or with one no provider knows."""
-        d = self._dispatcher
-        return {"sent": d.sent, "spilled": d.spilled, "dropped": d.dropped,
-                "failed": d.failed, "queued": d.queued,
-                "unattributed": self._attribution.unattributed}  # fmt: skip
+        """What became of the events (see the evidence docs, "Counters"):
+
+        ``recorded``, ``delivered`` (the destination accepted them), ``failed`` (refused,
+        or could not be built), ``dropped`` (lost: a full queue without a spool, a full
+        spool, after close), ``queued`` (in memory now), ``spooled`` (on disk now),
+        ``spilled`` (ever written to disk), ``adopted`` (found on disk, left by a process
+        that exited), ``retries`` (attempts the destination could not take), ``repaired``
+        (values JSON cannot hold, rewritten) and ``unattributed`` (outcomes without a known
+        flag). Once idle: ``recorded + adopted == delivered + failed + dropped + queued +
+        spooled``.
+        """
+        counters = self._dispatcher.counters()
+        counters["unattributed"] = self._attribution.unattributed
+        return counters
 
     # -- recording -------------------------------------------------------------------------
 
@@ -186,7 +219,9 @@ class Evidence:
     # -- delivery --------------------------------------------------------------------------
 
     def flush(self, timeout: float | None = 5.0) -> bool:
-        """Deliver everything recorded so far; True when done within ``timeout`` seconds."""
+        """Wait until everything recorded so far is delivered; True only if it was, within
+        ``timeout`` seconds, and no event was lost (failed or dropped) since the previous
+        flush. Events spilled to disk while the destination is down are not delivered."""
         try:
             return self._dispatcher.flush(timeout)
         except Exception as error:
@@ -194,7 +229,9 @@ class Evidence:
             return False
 
     def close(self, timeout: float | None = 5.0) -> None:
-        """Flush, stop the background thread and close the tracker (idempotent)."""
+        """Deliver what can be within ``timeout`` seconds, spill the rest to the spill dir
+        (or count it as dropped), stop the background thread and close the tracker.
+        Returns within ``timeout``, whatever the tracker does; idempotent."""
         try:
             self._dispatcher.close(timeout)
         except Exception as error:

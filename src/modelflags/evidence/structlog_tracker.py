@@ -22,7 +22,7 @@ class StructlogTracker:
     def __init__(self, logger: Any = None) -> None:
         self.logger = logger if logger is not None else structlog.get_logger("modelflags.evidence")
 
-    def emit(self, events: Sequence[Event]) -> None:
+    def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
         for event in events:
             fields = dict(event)
             name = fields.pop("event", "event")

@@ -24,7 +24,8 @@ __all__ = ["tracker_from_url"]
 
 
 def tracker_from_url(url: str) -> Tracker:
-    """The tracker a URL names; raises ModelFlagsError for an unknown scheme."""
+    """The tracker a URL names; raises ModelFlagsError for an unknown scheme or an invalid
+    collector URL."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme == "jsonl":
@@ -33,7 +34,10 @@ def tracker_from_url(url: str) -> Tracker:
             raise ModelFlagsError(f"{url!r}: a jsonl tracker URL needs a path")
         return JsonlTracker(path)
     if scheme in ("http", "https"):
-        return HttpTracker(url)
+        try:
+            return HttpTracker(url)
+        except ValueError as error:  # the message names no credentials; the URL may hold some
+            raise ModelFlagsError(f"tracker URL: {error}") from None
     if scheme == "stdout":
         return StdoutTracker()
     if scheme == "structlog":
