@@ -349,3 +349,25 @@ def test_a_flag_that_is_off_still_names_its_unit_on_both_paths(tmp_path: Path) -
     finally:
         api.shutdown()
     assert (details.reason, details.flag_metadata["unitId"]) == ("DISABLED", "conv-9")
+
+
+def test_a_unit_id_longer_than_the_bound_is_an_invalid_context_on_both_paths(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        "version: 1\nflags:\n  route:\n    default: a\n    variations: {a: 1, b: 2}\n"
+        "    assignment: {key: conversationId}\n    split: {a: 1, b: 1}\n"
+    )
+    flags = load_flags(str(path))
+    assert flags.evaluate("route", {"conversationId": "c" * 1024}).error_code is None
+    long = {"conversationId": "c" * 1025}
+    assert flags.evaluate("route", long).error_code == ErrorCode.INVALID_CONTEXT
+    api.set_provider_and_wait(ModelFlagsProvider(str(path), poll_interval=0))
+    try:
+        details = api.get_client().get_integer_details(
+            "route", 0, EvaluationContext(attributes=long)
+        )
+    finally:
+        api.shutdown()
+    assert (details.error_code, details.value) == ("INVALID_CONTEXT", 0)

@@ -202,7 +202,7 @@ def test_get_metadata_returns_one_shared_object() -> None:
 @pytest.mark.parametrize(
     "attributes",
     [
-        {"conversationId": "x" * 1_000_000, "plan": "pro", "channel": "chat"},
+        {"conversationId": "x" * 1024, "email": "y" * 1_000_000, "plan": "pro", "channel": "chat"},
         {"conversationId": "c1", "plan": None, "channel": ["chat"], "email": 42},
         {"conversationId": "c1", "plan": {"nested": {"deep": [1, {"x": None}]}}, "email": b"x"},
         {"conversationId": "ünïcødé-☃", "accountId": 17, "plan": "pro", "channel": "chat"},
@@ -212,6 +212,14 @@ def test_odd_contexts_never_raise(client: OpenFeatureClient, attributes: dict[st
     details = client.get_object_details(ROUTE, DEFAULT, EvaluationContext(attributes=attributes))  # type: ignore[arg-type]
     assert details.error_code is None
     assert details.variant in {"control", "candidate", "fallback"}
+
+
+def test_a_megabyte_unit_id_is_an_invalid_context_with_the_default(
+    client: OpenFeatureClient,
+) -> None:
+    ctx = EvaluationContext(attributes={"conversationId": "x" * 1_000_000, "plan": "pro"})
+    details = client.get_object_details(ROUTE, DEFAULT, ctx)
+    assert (details.error_code, details.value) == ("INVALID_CONTEXT", DEFAULT)
 
 
 def test_no_context_at_all_is_reported_not_raised(client: OpenFeatureClient) -> None:

@@ -15,11 +15,10 @@ application's tests cover both arms of its own code::
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-
-import yaml
 
 from modelflags.engine.flagset import FlagSet
 from modelflags.errors import ModelFlagsError, did_you_mean
@@ -33,7 +32,8 @@ __all__ = ["flags_from_yaml", "force", "provider_from_yaml"]
 def _text(flags: str | Mapping[str, Any]) -> str:
     if isinstance(flags, str):
         return flags
-    return yaml.safe_dump(dict(flags), sort_keys=False)
+    # JSON is YAML, and quotes every string: "1e5" or "0o17" stay text under YAML 1.2
+    return json.dumps(dict(flags), default=str)
 
 
 def provider_from_yaml(flags: str | Mapping[str, Any], **options: Any) -> ModelFlagsProvider:

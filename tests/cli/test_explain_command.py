@@ -166,11 +166,12 @@ def test_text_that_cannot_be_printed_is_escaped_not_fatal(cli: Cli, repo_flags: 
         assert "INVALID_CONTEXT" in result.stdout
 
 
-def test_values_yaml_reads_as_dates_are_printed(cli: Cli, tmp_path: Path) -> None:
+def test_a_value_yaml_reads_as_a_date_is_a_located_error(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "flags.yaml"
     path.write_text(
         "version: 1\nflags:\n  f:\n    default: a\n    variations: {a: {since: 2026-01-01}}\n"
     )
     result = cli("explain", "f", "--flags", path)
-    assert result.returncode == 0, result.stderr
-    assert 'value: {"since": "2026-01-01"}' in result.stdout
+    assert result.returncode == 1
+    assert f"{path}:5:" in result.stdout + result.stderr
+    assert "[not-json]" in result.stdout + result.stderr

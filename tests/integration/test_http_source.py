@@ -18,6 +18,7 @@ from openfeature.event import EventDetails, ProviderEvent
 from openfeature.provider import ProviderStatus
 
 from modelflags import ModelFlagsProvider, SourceError
+from modelflags.loader.sources import MAX_FILE_BYTES, UrlSource
 
 WAIT = 5.0
 
@@ -33,6 +34,7 @@ flags:
 """
 FLAGS_V2 = FLAGS_V1.replace(b"default: small", b"default: large")
 INVALID_YAML = b"version: 1\nflags:\n  model: {default: small\n"
+ELSEWHERE = "http://127.0.0.1:9/elsewhere.yaml"  # where a hostile server redirects
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class FlagServer:
                 self.send_response(status)
                 if status in (200, 304):
                     self.send_header("ETag", etag)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", ELSEWHERE)
                 if status == 304:
                     self.end_headers()
                     return
@@ -261,3 +265,17 @@ def test_initialization_against_a_port_with_nothing_listening_fails_naming_the_u
             api.set_provider_and_wait(ModelFlagsProvider(url, poll_interval=0.1))
     assert url in str(caught.value)
     assert api.get_client().get_provider_status() == ProviderStatus.ERROR
+
+
+def test_a_redirect_is_not_followed(server: FlagServer) -> None:
+    server.serve(status=302)
+    with pytest.raises(SourceError) as caught:
+        UrlSource(server.url).fetch()
+    assert "HTTP 302 to " + ELSEWHERE + " (redirects are not followed)" in str(caught.value)
+
+
+def test_a_body_over_the_limit_is_refused_without_reading_it_all(server: FlagServer) -> None:
+    server.serve(body=b"#" * (MAX_FILE_BYTES + 1), etag='"huge"')
+    with pytest.raises(SourceError) as caught:
+        UrlSource(server.url).fetch()
+    assert "over the 4,194,304-byte limit" in str(caught.value)

@@ -206,8 +206,8 @@ def test_no_eligibility_note_when_exactly_half_is_not_eligible() -> None:
     assert result.notes == ()
 
 
-def test_yaml_timestamps_in_variation_values_are_compared_as_text() -> None:
-    body = "default: a\nvariations: {{a: {{since: 2026-01-01}}, b: {{since: {b}}}}}\n"
+def test_variation_values_that_read_like_dates_are_compared_as_text() -> None:
+    body = "default: a\nvariations: {{a: {{since: '2026-01-01'}}, b: {{since: '{b}'}}}}\n"
     body += "split: {{a: 1, b: 1}}"
     result = radius(body.format(b="2026-01-01"), body.format(b="2026-02-01"))
     assert result.moved == 0

@@ -96,10 +96,10 @@ def test_report_json_has_the_documented_shape() -> None:
     assert radius["servesEveryone"] == {}
 
 
-def test_report_json_is_plain_json_with_yaml_dates_as_text() -> None:
-    flags = "flags:\n  f:\n    default: a\n    variations: {{a: {{since: {day}}}}}\n"
+def test_report_json_is_plain_json_with_quoted_dates_as_text() -> None:
+    flags = "flags:\n  f:\n    default: a\n    variations: {{a: {{since: '{day}'}}}}\n"
     flags += "    eligible: recent\n"
-    segments = "segments:\n  recent: {{signup: {{$gt: {day}}}}}\n"
+    segments = "segments:\n  recent: {{signup: {{$gt: '{day}'}}}}\n"
     old = config((segments + flags).format(day="2026-01-01"))
     new = config((segments + flags).format(day="2026-02-01"))
     data = json.loads(json.dumps(report_json(diff_configs(old, new, now=NOW, samples=100))))

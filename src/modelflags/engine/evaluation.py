@@ -14,7 +14,10 @@ from modelflags.engine.bucketing import in_coverage
 from modelflags.engine.compiled import CompiledFlag
 from modelflags.engine.resolution import ErrorCode, Reason
 
-__all__ = ["NOT_TEXT", "Decision", "decide", "error_message", "unit_id_of"]
+__all__ = ["MAX_UNIT_ID", "NOT_TEXT", "Decision", "decide", "error_message", "unit_id_of"]
+
+MAX_UNIT_ID = 1024
+"""The longest unit id, in characters; a longer one is ``INVALID_CONTEXT``."""
 
 NOT_TEXT = "the unit id is not valid Unicode text (it holds a lone surrogate)"
 """Message for a unit id the hash cannot encode (``decide`` raises UnicodeEncodeError)."""
@@ -38,7 +41,7 @@ def decide(
     raw = targeting_key if flag.unit_key is None else attributes.get(flag.unit_key)
     if not flag.enabled:  # still names the unit: outcomes after a rollback join its exposures
         return default, Reason.DISABLED, "off", unit_id_of(raw), None
-    unit = raw if type(raw) is str else unit_id_of(raw)
+    unit = raw if type(raw) is str and len(raw) <= MAX_UNIT_ID else unit_id_of(raw)
     if unit is None and raw is not None:
         return default, Reason.ERROR, "no-unit", None, ErrorCode.INVALID_CONTEXT
     if not unit and flag.needs_unit:
@@ -68,10 +71,12 @@ def unit_id_of(raw: Any) -> str | None:
     """A unit id as a string: strings as they are, integers in decimal, else ``None``.
 
     Booleans, floats and structured values are not unit ids: two services that spell the
-    same unit differently would otherwise land in different arms.
+    same unit differently would otherwise land in different arms. Text longer than
+    :data:`MAX_UNIT_ID` characters is not one either: a request could otherwise make every
+    evaluation hash and copy megabytes.
     """
     if type(raw) is str:
-        return raw
+        return raw if len(raw) <= MAX_UNIT_ID else None
     if isinstance(raw, int) and not isinstance(raw, bool):
         return str(raw)
     return None
@@ -84,5 +89,8 @@ def error_message(code: str | None, flag: CompiledFlag) -> str | None:
         return f"flag '{flag.key}' splits on the {where}, which the context does not set"
     if code == ErrorCode.INVALID_CONTEXT:
         where = f"attribute '{flag.unit_key}'" if flag.unit_key else "targeting key"
-        return f"flag '{flag.key}': the {where} must be a string or an integer"
+        return (
+            f"flag '{flag.key}': the {where} must be a string of at most {MAX_UNIT_ID} "
+            "characters or an integer"
+        )
     return None

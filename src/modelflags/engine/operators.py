@@ -8,6 +8,13 @@ frozensets, regexes are compiled, version operands padded, dates turned into tex
 The semantics are GrowthBook's (``docs/lib/build-your-own`` and the cross-SDK ``cases.json``),
 with the JSON typing of :mod:`modelflags.engine.values`. Where GrowthBook's SDKs are loose or
 disagree, the choice made here is noted at the operator.
+
+Attribute values come from requests, so no value may make a test slow, whatever its size:
+a ``$regex`` sees at most its pattern's input limit (:mod:`modelflags.schema.regex_cost`),
+numbers and versions are read from at most 256 characters, and the tests that look at each
+element of an array (``{tags: beta}``, ``$in``, ``$nin``, ``$all``, ``$elemMatch``) look at
+arrays of at most :data:`MAX_ARRAY_ITEMS` elements: a longer array has no element that
+matches. Everything else is constant time or bounded by the condition's own size.
 """
 
 from __future__ import annotations
@@ -21,8 +28,12 @@ from typing import Any
 from modelflags.engine.values import iso_text, js_to_number, normalize_operand, same, type_name
 from modelflags.engine.versions import padded_version
 from modelflags.schema.conditions import is_operator_mapping
+from modelflags.schema.regex_cost import regex_cost
 
-__all__ = ["DocumentCompiler", "Matcher", "compile_value", "in_matcher"]
+__all__ = ["MAX_ARRAY_ITEMS", "DocumentCompiler", "Matcher", "compile_value", "in_matcher"]
+
+MAX_ARRAY_ITEMS = 1000
+"""Longest array whose elements are tested; a longer array has no element that matches."""
 
 Matcher = Callable[[Any], bool]
 """Tests one attribute value (``None`` when the attribute is missing)."""
@@ -89,14 +100,14 @@ def equality_matcher(literal: Any) -> Matcher:
             if type(value) is str:
                 return value == literal
             if isinstance(value, _ARRAY):
-                return any(same(item, literal) for item in value)
+                return len(value) <= MAX_ARRAY_ITEMS and any(same(i, literal) for i in value)
             return same(value, literal)
 
         return equals_text
 
     def equals_scalar(value: Any) -> bool:
         if isinstance(value, _ARRAY):
-            return any(same(item, literal) for item in value)
+            return len(value) <= MAX_ARRAY_ITEMS and any(same(i, literal) for i in value)
         return same(value, literal)
 
     return equals_scalar
@@ -141,7 +152,7 @@ def in_matcher(operand: Any) -> tuple[frozenset[Any], Matcher]:
         if value is None:
             return has_null
         if isinstance(value, _ARRAY):
-            return any(member(item) for item in value)
+            return len(value) <= MAX_ARRAY_ITEMS and any(member(item) for item in value)
         return member(value)
 
     return hashable, is_in
@@ -221,16 +232,24 @@ def _version(compare: Callable[[str, str], bool], padded: str) -> Matcher:
 
 def _regex(pattern: Any) -> Matcher:
     """``$regex``: Python's ``re.search`` on string attributes (dates as ISO text); other types
-    never match (GrowthBook's JavaScript SDK would stringify numbers; its Python SDK does not)."""
+    never match (GrowthBook's JavaScript SDK would stringify numbers; its Python SDK does not).
+
+    A string longer than the pattern's input limit does not match (searching only a part of
+    it could match a pattern anchored with ``$`` that the whole value does not), and a pattern
+    that can take exponential time never runs (the loader refuses it as ``unsafe-regex``).
+    """
     try:
         compiled = re.compile(pattern)
     except (TypeError, re.error, RecursionError, OverflowError, ValueError):
+        return _never
+    limit = regex_cost(pattern).input_limit
+    if not limit:
         return _never
 
     def search(value: Any) -> bool:
         if isinstance(value, date):
             value = iso_text(value)
-        return isinstance(value, str) and compiled.search(value) is not None
+        return isinstance(value, str) and len(value) <= limit and bool(compiled.search(value))
 
     return search
 
@@ -256,7 +275,11 @@ def _elem_match(arg: Any, document: DocumentCompiler) -> Matcher:
         def test(item: Any) -> bool:
             return nested(item if isinstance(item, Mapping) else {})
 
-    return lambda value: isinstance(value, _ARRAY) and any(test(item) for item in value)
+    return lambda value: (
+        isinstance(value, _ARRAY)
+        and len(value) <= MAX_ARRAY_ITEMS
+        and any(test(item) for item in value)
+    )
 
 
 def _all(arg: Any, document: DocumentCompiler) -> Matcher:
@@ -267,7 +290,7 @@ def _all(arg: Any, document: DocumentCompiler) -> Matcher:
     tests = tuple(compile_value(item, document) for item in arg)
 
     def has_all(value: Any) -> bool:
-        if not isinstance(value, _ARRAY):
+        if not isinstance(value, _ARRAY) or len(value) > MAX_ARRAY_ITEMS:
             return False
         return all(any(test(item) for item in value) for test in tests)
 

@@ -22,7 +22,14 @@ from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
-__all__ = ["iso_text", "js_to_number", "normalize_operand", "same", "type_name"]
+__all__ = [
+    "MAX_NUMBER_TEXT",
+    "iso_text",
+    "js_to_number",
+    "normalize_operand",
+    "same",
+    "type_name",
+]
 
 
 def iso_text(value: date) -> str:
@@ -90,7 +97,12 @@ def type_name(value: Any) -> str:
     return "unknown"
 
 
-_JS_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Infinity")
+MAX_NUMBER_TEXT = 256
+"""Longest text read as a number; longer text is not a number (like ``"abc"``)."""
+
+# Unambiguous, so matching is linear in the text's length: `[0-9]+\.?[0-9]*` could split a
+# run of digits in n ways, and a failing match would try every one of them.
+_JS_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Infinity")
 _JS_RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 _RADIX = {"x": 16, "o": 8, "b": 2}
 
@@ -100,7 +112,11 @@ def js_to_number(text: str) -> float | None:
 
     GrowthBook's ``$lt``/``$gt`` compare a string with a number this way, so ``"8" > 5`` holds,
     ``"" < 5`` holds (``Number("") == 0``) and ``"abc"`` compares false with every number.
+    Text longer than :data:`MAX_NUMBER_TEXT` characters is not a number, so a request value
+    cannot make the comparison read megabytes.
     """
+    if len(text) > MAX_NUMBER_TEXT:
+        return None
     text = text.strip()
     if not text:
         return 0.0

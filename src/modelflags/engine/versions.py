@@ -17,6 +17,10 @@ the same here as in every GrowthBook SDK:
 Consequences worth knowing (all GrowthBook's): comparison is case-sensitive (``1.0.0-ALPHA``
 sorts before ``1.0.0-alpha``); ``1-2-3`` equals ``1.2.3``; numeric parts longer than five
 digits compare as text.
+
+One bound of modelflags' own: text longer than :data:`MAX_VERSION_TEXT` characters is not a
+version and reads as ``"0"``, like other values that are not versions, so a request value
+cannot make a comparison read megabytes. The work is linear in the text's length up to it.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import re
 from datetime import date
 from functools import lru_cache
 
-__all__ = ["js_number_text", "padded_version"]
+__all__ = ["MAX_VERSION_TEXT", "js_number_text", "padded_version"]
 
-# JavaScript's "." stops at these line terminators, and its "$" (without the m flag) only
-# matches at the very end; Python's "$" would also match before a final newline.
-_STRIP = re.compile(r"^v|\+[^\n\r\u2028\u2029]*\Z")
+MAX_VERSION_TEXT = 256
+"""Longest text read as a version; longer text reads as ``"0"``."""
+
+# GrowthBook strips /^v|\+.*$/ in JavaScript, where "." stops at these line terminators and
+# "$" (without the m flag) matches only at the very end.
+_LINE_ENDS = "\n\r\u2028\u2029"
 _SPLIT = re.compile(r"[-.]")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -49,13 +56,27 @@ def padded_version(value: object) -> str:
         value = js_number_text(value)
     elif isinstance(value, date):
         value = value.isoformat()
-    if not value or not isinstance(value, str):
+    if not value or not isinstance(value, str) or len(value) > MAX_VERSION_TEXT:
         value = "0"
     return _pad(value)
 
 
+def _strip(text: str) -> str:
+    """GrowthBook's ``replace(/^v|\\+.*$/g, "")``, in one pass: a leading ``v``, and the first
+    ``+`` after the last line terminator with everything after it.
+
+    (The regular expression itself backtracks: each ``+`` before a line terminator scans to
+    it, so ``"+" * n + "\\n"`` takes time quadratic in ``n``.)
+    """
+    if text.startswith("v"):
+        text = text[1:]
+    last_end = max(text.rfind(end) for end in _LINE_ENDS)
+    build = text.find("+", last_end + 1)
+    return text if build < 0 else text[:build]
+
+
 def _pad(text: str) -> str:
-    parts = _SPLIT.split(_STRIP.sub("", text))
+    parts = _SPLIT.split(_strip(text))
     if len(parts) == 3:
         parts.append("~")
     return "-".join(part.rjust(5) if _DIGITS.fullmatch(part) else part for part in parts)

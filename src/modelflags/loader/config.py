@@ -17,7 +17,7 @@ from modelflags.loader.sources import Snapshot, Source, open_source
 from modelflags.loader.yaml_document import Document, parse_yaml
 from modelflags.schema.models import FlagFile
 from modelflags.schema.semantics import semantic_issues
-from modelflags.schema.validation import validate
+from modelflags.schema.validation import json_issues, validate
 
 __all__ = ["LoadedConfig", "load", "load_snapshot"]
 
@@ -67,6 +67,8 @@ def load_snapshot(snapshot: Snapshot, name: str = "") -> LoadedConfig:
         document, found = parse_yaml(content, file)
         documents[file] = document
         issues.extend(found)
+        if found and document.data is not None:  # report the file's other non-JSON values too
+            issues.extend(document.locate(issue) for issue in json_issues(document.data))
         if found or document.data is None:
             continue
         config, problems = validate(document.data, check_references=len(snapshot.files) == 1)

@@ -145,22 +145,26 @@ class UrlSource:
         self._digest: bytes | None = None
 
     def _new_client(self) -> httpx.Client:
-        return httpx.Client(timeout=self._timeout, headers=self._headers, follow_redirects=True)
+        # No redirects: a flag URL that moves is a configuration change, not the server's call.
+        return httpx.Client(timeout=self._timeout, headers=self._headers, follow_redirects=False)
 
     def fetch(self) -> Snapshot | None:
         headers = {"If-None-Match": self._etag} if self._etag else {}
         try:
-            response = self._client.get(self.url, headers=headers)
+            with self._client.stream("GET", self.url, headers=headers) as response:
+                status, etag = response.status_code, response.headers.get("ETag")
+                if status == 304:
+                    return None
+                if status != 200:
+                    moved = response.headers.get("Location")
+                    where = f" to {moved} (redirects are not followed)" if moved else ""
+                    raise SourceError(f"{self.url}: HTTP {status}{where}")
+                content = _read_bounded(response)
         except httpx.HTTPError as error:
             raise SourceError(f"{self.url}: {type(error).__name__}: {error}") from error
-        if response.status_code == 304:
-            return None
-        if response.status_code != 200:
-            raise SourceError(f"{self.url}: HTTP {response.status_code}")
-        content = response.content
-        if len(content) > MAX_FILE_BYTES:
-            raise SourceError(f"{self.url}: {len(content):,} bytes is over the limit")
-        self._etag = response.headers.get("ETag")
+        if content is None:
+            raise SourceError(f"{self.url}: the body is over the {MAX_FILE_BYTES:,}-byte limit")
+        self._etag = etag
         digest = hashlib.sha256(content).digest()
         if digest == self._digest:
             return None
@@ -192,6 +196,17 @@ class InlineSource:
             return None
         self._fetched = True
         return Snapshot(((self.name, self._content),), ("",))
+
+
+def _read_bounded(response: httpx.Response) -> bytes | None:
+    """The body, read in chunks and abandoned past :data:`MAX_FILE_BYTES` (None then)."""
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def open_source(spec: str | os.PathLike[str] | Source) -> Source:

@@ -20,8 +20,9 @@ from modelflags.errors import Issue, Path
 from modelflags.loader.config import LoadedConfig
 from modelflags.review import secrets
 from modelflags.review.timestamps import utc_text
-from modelflags.schema.conditions import referenced_segments, segments_used
+from modelflags.schema.conditions import referenced_segments, regex_operands, segments_used
 from modelflags.schema.models import Flag
+from modelflags.schema.regex_cost import MAX_REGEX_INPUT, regex_cost
 
 __all__ = ["WARNING_CODES", "lint", "matches_everyone", "served_variations"]
 
@@ -37,6 +38,7 @@ WARNING_CODES = (
     "missing-owner",
     "schedule-over",
     "decide-by-passed",
+    "backtracking-regex",
 )
 """Every warning :func:`lint` reports, in the order docs/validate.md describes them."""
 
@@ -53,6 +55,7 @@ def _config_warnings(loaded: LoadedConfig, now: float) -> Iterator[tuple[Issue, 
     """(warning with a document path, whether it belongs at the key) for the merged config."""
     config = loaded.config
     yield from _unused_segments(config.segments, config.flags)
+    yield from _backtracking_regexes(config.segments, config.flags)
     for key, flag in config.flags.items():
         at: Path = ("flags", key)
         for found in (
@@ -296,3 +299,46 @@ def _decide_by_passed(flag: Flag, at: Path, now: float) -> Iterator[tuple[Issue,
 
 def _utc_date(now: float) -> date:
     return datetime.fromtimestamp(now, tz=timezone.utc).date()
+
+
+# --- request-controlled cost ------------------------------------------------------------
+
+
+def _conditions(
+    segments: Mapping[str, Any], flags: Mapping[str, Flag]
+) -> Iterator[tuple[object, Path]]:
+    """Every condition of the config with its path: segments, rules' ``when``, ``eligible``."""
+    for name, condition in segments.items():
+        yield condition, ("segments", name)
+    for key, flag in flags.items():
+        for i, rule in enumerate(flag.rules):
+            yield rule.when, ("flags", key, "rules", i, "when")
+        if isinstance(flag.eligible, Mapping):
+            yield flag.eligible, ("flags", key, "eligible")
+
+
+_POWERS = {2: "squared", 3: "cubed"}
+
+
+def _backtracking_regexes(
+    segments: Mapping[str, Any], flags: Mapping[str, Flag]
+) -> Iterator[tuple[Issue, bool]]:
+    """``$regex`` patterns that backtrack, and so see less than the usual input limit."""
+    for condition, at in _conditions(segments, flags):
+        for pattern, path in regex_operands(condition):
+            cost = regex_cost(pattern)
+            if not cost.limited:
+                continue
+            power = _POWERS.get(cost.degree, f"to the power {cost.degree}")
+            message = (
+                f"$regex pattern {pattern!r} can backtrack: a failing search takes time that "
+                f"grows with the value's length {power}, so a value longer than "
+                f"{cost.input_limit:,} characters never matches it (the usual limit is "
+                f"{MAX_REGEX_INPUT:,})"
+            )
+            hint = (
+                "anchor it with '^', drop a leading '.*' or '\\w+' (a search tries every start "
+                "anyway), or make neighbouring repeats match different characters; if values "
+                "are always short, end the line with '# modelflags: ignore[backtracking-regex]'"
+            )
+            yield _warning("backtracking-regex", message, hint, (*at, *path)), False

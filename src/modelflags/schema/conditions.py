@@ -19,9 +19,11 @@ from typing import Any
 
 from modelflags.errors import Issue, Path, did_you_mean
 from modelflags.schema.models import Flag
+from modelflags.schema.regex_cost import regex_cost
 
 __all__ = [
     "COMBINATORS",
+    "MAX_VERSION_OPERAND",
     "OPERATORS",
     "SEGMENT_OPERATORS",
     "TYPE_NAMES",
@@ -30,6 +32,7 @@ __all__ = [
     "is_operator_mapping",
     "referenced_attributes",
     "referenced_segments",
+    "regex_operands",
     "segments_used",
 ]
 
@@ -50,6 +53,9 @@ OPERATORS = VALUE_OPERATORS | COMBINATORS | SEGMENT_OPERATORS
 """Every ``$`` name the condition language knows."""
 TYPE_NAMES = frozenset({"string", "number", "boolean", "array", "object", "null", "undefined"})
 """The operands ``$type`` accepts (GrowthBook's, which are JavaScript's)."""
+
+MAX_VERSION_OPERAND = 256
+"""Longest version a ``$v…`` operator accepts (the engine reads longer values as ``"0"``)."""
 
 _LIST_COMBINATORS = ("$and", "$or", "$nor")
 _LITERAL_TYPES = (str, int, float, bool, date, type(None))
@@ -133,6 +139,39 @@ def referenced_attributes(raw: object) -> set[str]:
         for key, _, _ in _walk_document(raw, ())
         if isinstance(key, str) and not key.startswith("$")
     }
+
+
+def regex_operands(raw: object) -> list[tuple[str, Path]]:
+    """Every ``$regex`` pattern in a condition with its path, in document order: under
+    attributes, ``$not``, ``$elemMatch`` and ``$all``, and in nested conditions.
+
+    Malformed parts are skipped, so this is safe to call before :func:`condition_issues`.
+    """
+    found: list[tuple[str, Path]] = []
+    for key, value, path in _walk_document(raw, ()):
+        if isinstance(key, str) and not key.startswith("$"):
+            found.extend(_value_regexes(value, path))
+    return found
+
+
+def _value_regexes(value: object, at: Path) -> Iterator[tuple[str, Path]]:
+    if not isinstance(value, Mapping) or not is_operator_mapping(value):
+        return
+    for op, operand in value.items():
+        path = (*at, op)
+        if op == "$regex" and isinstance(operand, str):
+            yield operand, path
+        elif op == "$not":
+            yield from _value_regexes(operand, path)
+        elif op == "$all" and isinstance(operand, list):
+            for i, item in enumerate(operand):
+                yield from _value_regexes(item, (*path, i))
+        elif op == "$elemMatch" and isinstance(operand, Mapping):
+            if is_operator_mapping(operand):
+                yield from _value_regexes(operand, path)
+            else:
+                for pattern, where in regex_operands(operand):
+                    yield pattern, (*path, *where)
 
 
 def _walk_document(raw: object, at: Path) -> Iterator[tuple[object, object, Path]]:
@@ -268,6 +307,9 @@ def _operator_issues(op: str, operand: object, path: Path) -> Iterator[Issue]:
     elif op in VERSION_OPERATORS:
         if not isinstance(operand, str):
             yield _bad(path, f"{op} needs a version string such as '1.2.3', got {_kind(operand)}")
+        elif len(operand) > MAX_VERSION_OPERAND:
+            message = f"{op} needs a version of at most {MAX_VERSION_OPERAND} characters"
+            yield _bad(path, message, "longer text is not a version and reads as '0'")
     elif op == "$not":
         if isinstance(operand, Mapping):
             yield from _value_issues(operand, path)
@@ -295,7 +337,25 @@ def _regex_issues(operand: object, path: Path) -> Iterator[Issue]:
     try:
         re.compile(operand)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
-        yield Issue("bad-regex", f"$regex pattern {operand!r} does not compile: {exc}", path=path)
+        yield Issue(
+            "bad-regex", f"$regex pattern {_shown(operand)} does not compile: {exc}", path=path
+        )
+        return
+    cost = regex_cost(operand)
+    if cost.refused:
+        yield Issue(
+            "unsafe-regex",
+            f"$regex pattern {_shown(operand)} can take too long on a long value: {cost.reason}",
+            "rewrite it so that repeated parts cannot match the same text, e.g. '(a+)+' as "
+            "'a+' and '(\\w+\\s?)*' as '[\\w\\s]*'; a request value must not be able to "
+            "stall the service",
+            path,
+        )
+
+
+def _shown(pattern: str) -> str:
+    """A pattern as a message quotes it: whole when short, else its start."""
+    return repr(pattern) if len(pattern) <= 60 else f"{pattern[:57]!r}..."
 
 
 def _literal_issues(value: object, path: Path) -> Iterator[Issue]:
