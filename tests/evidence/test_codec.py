@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from modelflags import Evidence, JsonlTracker, MemoryTracker, read_events
 from modelflags.evidence.codec import Batch, encode, encode_lines
@@ -127,13 +125,6 @@ def test_encode_lines_of_plain_events_and_of_a_batch_agree() -> None:
 # -- through Evidence ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def quiet() -> Iterator[None]:
-    with capture_logs():
-        yield
-
-
-@pytest.mark.usefixtures("quiet")
 def test_one_unencodable_attribute_loses_nothing_end_to_end(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     evidence = Evidence(JsonlTracker(path), batch_size=512, flush_interval=3600)
@@ -148,14 +139,14 @@ def test_one_unencodable_attribute_loses_nothing_end_to_end(tmp_path: Path) -> N
     assert (evidence.counters["repaired"], evidence.counters["failed"]) == (1, 0)
 
 
-@pytest.mark.usefixtures("quiet")
-def test_a_repair_is_logged_once_as_a_warning() -> None:
+def test_a_repair_is_logged_once_as_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     evidence = Evidence(MemoryTracker(), flush_interval=0.01)
-    with capture_logs() as logs:
-        for i in range(20):
-            evidence.outcome("o", "f", None, seq=i, attributes={"text": "\udce9"})
-            evidence.flush(timeout=5)
+    for i in range(20):
+        evidence.outcome("o", "f", None, seq=i, attributes={"text": "\udce9"})
+        evidence.flush(timeout=5)
     evidence.close()
-    repairs = [entry for entry in logs if "repaired" in entry["event"]]
-    assert [entry["log_level"] for entry in repairs] == ["warning"]
+    repairs = [entry for entry in caplog.records if "repaired" in entry.getMessage()]
+    assert [(entry.name, entry.levelname) for entry in repairs] == [
+        ("modelflags.evidence", "WARNING")
+    ]
     assert evidence.counters["repaired"] == 20

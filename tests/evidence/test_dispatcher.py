@@ -6,6 +6,7 @@ disk with a spill dir), splitting what the tracker rejects, truthful in its coun
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -13,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from modelflags import Evidence, MemoryTracker, Resolution
 from modelflags.evidence import Event
@@ -106,8 +106,13 @@ def seqs(events: Sequence[Event]) -> list[int]:
     return sorted(event["metrics"]["seq"] for event in events if event["event"] == "o")
 
 
-def lines_of(logs: list[dict[str, Any]], message: str) -> list[dict[str, Any]]:
-    return [entry for entry in logs if entry["event"] == message]
+def lines_of(caplog: pytest.LogCaptureFixture, message: str) -> list[logging.LogRecord]:
+    """The evidence log records saying ``message`` (details follow it in parentheses)."""
+    return [
+        entry
+        for entry in caplog.records
+        if entry.name == "modelflags.evidence" and entry.getMessage().partition(" (")[0] == message
+    ]
 
 
 def add_up(counters: dict[str, int]) -> bool:
@@ -115,13 +120,6 @@ def add_up(counters: dict[str, int]) -> bool:
     settled = counters["delivered"] + counters["failed"] + counters["dropped"]
     waiting = counters["queued"] + counters["spooled"]
     return counters["recorded"] + counters["adopted"] == settled + waiting
-
-
-@pytest.fixture(autouse=True)
-def _quiet_outcomes() -> Iterator[None]:
-    """Outcomes named by flag key warn when no provider is live: not what these tests read."""
-    with capture_logs():
-        yield
 
 
 # -- never in the way ----------------------------------------------------------------------
@@ -178,12 +176,12 @@ def test_a_full_queue_drops_and_counts_exactly(held: HeldTracker) -> None:
     assert evidence.counters["delivered"] == 21
 
 
-def test_dropping_is_logged_once(held: HeldTracker) -> None:
+def test_dropping_is_logged_once(held: HeldTracker, caplog: pytest.LogCaptureFixture) -> None:
     evidence = Evidence(held, queue_size=5, flush_interval=0.01)
-    with capture_logs() as logs:
-        hold(evidence, held)
-        record(evidence, 50)
-    assert len(lines_of(logs, "evidence queue full; dropping events")) == 1
+    hold(evidence, held)
+    record(evidence, 50)
+    (line,) = lines_of(caplog, "evidence queue full; dropping events")
+    assert (line.problem, line.queue_size) == ("queue-full", 5)  # type: ignore[attr-defined]
     held.release.set()
     evidence.close()
 
@@ -367,21 +365,25 @@ def test_retry_after_is_capped_at_max_backoff() -> None:
     evidence.close()
 
 
-def test_an_outage_is_logged_once_and_its_end_once(tmp_path: Path) -> None:
+def test_an_outage_is_logged_once_and_its_end_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="modelflags.evidence")
     tracker = OutageTracker()
     evidence = Evidence(tracker, batch_size=5, spill_dir=tmp_path / "spill", **FAST)
-    with capture_logs() as logs:
-        record(evidence, 50)
-        time.sleep(0.3)
-        tracker.down = False
-        assert evidence.flush(timeout=10)
-        evidence.close()
-    ours = [entry for entry in logs if entry["event"].startswith("evidence")]
-    assert [entry["event"] for entry in ours] == [
-        "evidence destination unavailable; spilling to disk",
-        "evidence destination recovered",
+    record(evidence, 50)
+    time.sleep(0.3)
+    tracker.down = False
+    assert evidence.flush(timeout=10)
+    evidence.close()
+    ours = [entry for entry in caplog.records if "problem" in entry.__dict__]  # delivery
+    assert [(entry.levelname, entry.getMessage().partition(" (")[0]) for entry in ours] == [
+        ("ERROR", "evidence destination unavailable; spilling to disk"),
+        ("INFO", "evidence destination recovered"),
     ]
-    assert "collector down" in ours[0]["error"]
+    assert [entry.problem for entry in ours] == ["unavailable"] * 2  # type: ignore[attr-defined]
+    assert "collector down" in ours[0].error  # type: ignore[attr-defined]
+    assert "collector down" in ours[0].getMessage()  # shown by any formatter
 
 
 # -- rejections ----------------------------------------------------------------------------
@@ -428,15 +430,14 @@ def test_a_tracker_bug_set_off_by_one_event_fails_only_that_event() -> None:
     evidence.close()
 
 
-def test_rejections_are_logged_once() -> None:
+def test_rejections_are_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     evidence = Evidence(PickyTracker(limit=0), batch_size=2, **FAST)
-    with capture_logs() as logs:
-        for round_ in range(3):
-            record(evidence, 10, start=round_ * 10)
-            evidence.flush(timeout=5)
-    errors = lines_of(logs, "evidence destination rejected events")
+    for round_ in range(3):
+        record(evidence, 10, start=round_ * 10)
+        evidence.flush(timeout=5)
+    errors = lines_of(caplog, "evidence destination rejected events")
     assert len(errors) == 1
-    assert errors[0]["log_level"] == "error"
+    assert errors[0].levelno == logging.ERROR
     evidence.close()
 
 

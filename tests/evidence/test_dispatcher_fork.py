@@ -1,16 +1,15 @@
-"""A dispatcher in a forked child starts afresh when told so (``after_fork_in_child``): a
-thread of its own, the parent's queue left to the parent, its own segments in a shared
-spill dir. Real ``os.fork()``."""
+"""A dispatcher in a forked child starts afresh (``after_fork_in_child``, called by the
+recorder's at-fork handler): a thread of its own, the parent's queue left to the parent, its
+own segments in a shared spill dir. Real ``os.fork()``."""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from structlog.testing import capture_logs
 
 from modelflags import Evidence, JsonlTracker, MemoryTracker, read_events
 from modelflags.evidence import Event
@@ -28,12 +27,6 @@ class Held(MemoryTracker):
         super().emit(events)
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    with capture_logs():
-        yield
-
-
 def test_a_forked_child_delivers_its_own_events_only(tmp_path: Path) -> None:
     path = tmp_path / "child.jsonl"
     parent_tracker = Held()
@@ -44,7 +37,6 @@ def test_a_forked_child_delivers_its_own_events_only(tmp_path: Path) -> None:
     if pid == 0:
         code = 1
         try:
-            evidence._dispatcher.after_fork_in_child()
             evidence.tracker = evidence._dispatcher.tracker = JsonlTracker(path)
             for i in range(100, 110):
                 evidence.outcome("o", "f", None, seq=i)

@@ -4,14 +4,13 @@ route fields stay empty and a warning, once per flag, says how to fix it."""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
-from structlog.testing import capture_logs
 
 from modelflags import Evidence, MemoryTracker, ModelFlagsProvider, load_flags
 
@@ -35,8 +34,18 @@ def fallback_exposure(
     return memory.of("exposure")[-1]
 
 
-def warnings(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
-    return [entry for entry in logs if entry["log_level"] == "warning"]
+def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The warnings the evidence logged."""
+    return [
+        entry
+        for entry in caplog.records
+        if entry.name == "modelflags.evidence" and entry.levelno == logging.WARNING
+    ]
+
+
+def detail(entry: logging.LogRecord, name: str) -> Any:
+    """A detail the record carries as an attribute (given in ``extra=``)."""
+    return entry.__dict__[name]
 
 
 def test_an_unbound_evidence_reads_the_fallback_through_a_live_provider(
@@ -73,48 +82,53 @@ def test_after_shutdown_the_provider_is_no_longer_asked(
 
 
 def test_without_a_provider_the_fallback_warns_once_per_flag(
-    flag_file: Path, evidence: Evidence, memory: MemoryTracker
+    flag_file: Path, evidence: Evidence, memory: MemoryTracker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with capture_logs() as logs:
-        for _ in range(3):
-            fallback_exposure(evidence, memory, flag_file)
-    (warning,) = warnings(logs)
-    assert (warning["flag_key"], warning["variation"]) == (FLAG, "fallback")
-    assert "value=" in warning["event"] and "evidence=" in warning["event"]  # the two fixes
+    for _ in range(3):
+        fallback_exposure(evidence, memory, flag_file)
+    (warning,) = warnings(caplog)
+    assert (detail(warning, "flag_key"), detail(warning, "variation")) == (FLAG, "fallback")
+    assert "value=" in warning.getMessage() and "evidence=" in warning.getMessage()  # the two fixes
 
 
 def test_a_value_given_to_fallback_needs_no_provider_and_warns_nothing(
-    flag_file: Path, evidence: Evidence, memory: MemoryTracker
+    flag_file: Path, evidence: Evidence, memory: MemoryTracker, caplog: pytest.LogCaptureFixture
 ) -> None:
     resolution = load_flags(flag_file).evaluate(FLAG, {"conversationId": CANDIDATE_UNIT})
     given = {"modelRoute": "local", "promptVersion": "v1", "retrievalProfile": "none"}
-    with capture_logs() as logs, evidence.exposure(resolution) as exposure:
+    with evidence.exposure(resolution) as exposure:
         exposure.fallback("offline", reason="outage", value=given)
     assert evidence.flush()
     assert route(memory.of("exposure")[0]) == ("local", "v1", "none")
-    assert warnings(logs) == []
+    assert warnings(caplog) == []
 
 
 def test_a_variation_the_flag_does_not_have_warns_even_when_bound(
-    client: Any, evidence: Evidence, memory: MemoryTracker, flag_file: Path
+    client: Any,
+    evidence: Evidence,
+    memory: MemoryTracker,
+    flag_file: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with capture_logs() as logs:
-        event = fallback_exposure(evidence, memory, flag_file, variation="no_such_variation")
+    event = fallback_exposure(evidence, memory, flag_file, variation="no_such_variation")
     assert route(event) == (None, None, None)
-    assert [entry["variation"] for entry in warnings(logs)] == ["no_such_variation"]
+    assert [detail(entry, "variation") for entry in warnings(caplog)] == ["no_such_variation"]
 
 
 def test_providers_that_disagree_on_the_value_give_no_route(
-    tmp_path: Path, flag_file: Path, evidence: Evidence, memory: MemoryTracker
+    tmp_path: Path,
+    flag_file: Path,
+    evidence: Evidence,
+    memory: MemoryTracker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     other = tmp_path / "other.yaml"
     other.write_text(flag_file.read_text().replace("model_small", "model_tiny"))
     api.set_provider_and_wait(ModelFlagsProvider(flag_file, poll_interval=0), domain="a")
     api.set_provider_and_wait(ModelFlagsProvider(other, poll_interval=0), domain="b")
-    with capture_logs() as logs:
-        event = fallback_exposure(evidence, memory, flag_file)
+    event = fallback_exposure(evidence, memory, flag_file)
     assert route(event) == (None, None, None)
-    assert "disagree" in warnings(logs)[0]["event"]
+    assert "disagree" in warnings(caplog)[0].getMessage()
 
 
 def test_providers_that_agree_on_the_value_give_it(
@@ -165,12 +179,11 @@ def test_an_outcomes_flag_no_live_provider_knows_is_unattributed(
 
 
 def test_an_outcome_named_by_flag_key_without_any_provider_warns_but_is_attributed(
-    evidence: Evidence, memory: MemoryTracker
+    evidence: Evidence, memory: MemoryTracker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with capture_logs() as logs:
-        for _ in range(2):
-            evidence.outcome("resolved", FLAG, EvaluationContext(targeting_key="u1"))
+    for _ in range(2):
+        evidence.outcome("resolved", FLAG, EvaluationContext(targeting_key="u1"))
     assert evidence.flush()
     assert [(e["flagKey"], e["unitId"]) for e in memory.of("resolved")] == [(FLAG, "u1")] * 2
-    assert [entry["flag_key"] for entry in warnings(logs)] == [FLAG]
+    assert [detail(entry, "flag_key") for entry in warnings(caplog)] == [FLAG]
     assert evidence.counters["unattributed"] == 0  # it may join by the targeting key

@@ -4,12 +4,11 @@ a torn last line, and a path that cannot be written (the events wait; nothing is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from modelflags import Evidence, JsonlTracker, read_events
 from modelflags.evidence import rotated_files
@@ -210,13 +209,6 @@ def record(evidence: Evidence, count: int, start: int = 0) -> None:
         evidence.outcome("o", "f", None, seq=i)
 
 
-@pytest.fixture(autouse=True)
-def _quiet_outcomes() -> Iterator[None]:
-    """Outcomes named by flag key warn when no provider is live: not what these tests read."""
-    with capture_logs():
-        yield
-
-
 def test_a_write_that_fails_raises_tracker_unavailable(under_a_file: Path) -> None:
     with pytest.raises(TrackerUnavailable, match="File exists"):
         JsonlTracker(under_a_file).emit(events(0, 1))
@@ -234,16 +226,18 @@ def test_a_path_under_a_file_holds_events_without_stopping_the_application(
     assert evidence.counters["dropped"] == 30  # no spill dir: counted, not silent
 
 
-def test_a_path_under_a_file_is_logged_once(under_a_file: Path) -> None:
+def test_a_path_under_a_file_is_logged_once(
+    under_a_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     evidence = Evidence(JsonlTracker(under_a_file), batch_size=5, **FAST)
-    with capture_logs() as logs:
-        record(evidence, 30)
-        evidence.flush(timeout=0.3)
-    errors = [entry for entry in logs if entry["log_level"] == "error"]
-    assert [entry["event"] for entry in errors] == [
+    record(evidence, 30)
+    evidence.flush(timeout=0.3)
+    errors = [entry for entry in caplog.records if entry.levelno == logging.ERROR]
+    assert [entry.getMessage().partition(" (")[0] for entry in errors] == [
         "evidence destination unavailable; holding events in memory"
     ]
-    assert "blocker" in errors[0]["error"]  # the path that could not be written
+    assert errors[0].name == "modelflags.evidence"
+    assert "blocker" in errors[0].error  # type: ignore[attr-defined]  # the unwritable path
     evidence.close(timeout=0.5)
 
 
@@ -271,17 +265,18 @@ def test_every_event_arrives_once_the_path_can_be_written(under_a_file: Path) ->
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-def test_a_full_disk_spills_with_a_spill_dir_and_logs_once(tmp_path: Path) -> None:
+def test_a_full_disk_spills_with_a_spill_dir_and_logs_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # /dev/full accepts the open and answers every write with ENOSPC: a disk that is full.
     evidence = Evidence(JsonlTracker("/dev/full", fsync="never"), batch_size=5,
                         spill_dir=tmp_path / "spill", **FAST)  # fmt: skip
-    with capture_logs() as logs:
-        record(evidence, 30)
-        assert evidence.flush(timeout=0.3) is False
-        evidence.close(timeout=1.0)
+    record(evidence, 30)
+    assert evidence.flush(timeout=0.3) is False
+    evidence.close(timeout=1.0)
     counters = evidence.counters
     assert (counters["delivered"], counters["failed"], counters["dropped"]) == (0, 0, 0)
     assert counters["spooled"] == 30
-    errors = [entry for entry in logs if entry["log_level"] == "error"]
+    errors = [entry for entry in caplog.records if entry.levelno == logging.ERROR]
     assert len(errors) == 1
-    assert "No space left on device" in errors[0]["error"]
+    assert "No space left on device" in errors[0].error  # type: ignore[attr-defined]

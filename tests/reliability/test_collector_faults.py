@@ -11,12 +11,10 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from modelflags import Evidence, Resolution
 from modelflags.evidence.http_tracker import HttpTracker
@@ -64,13 +62,6 @@ def accounted(evidence: Evidence, count: int) -> bool:
     c = evidence.counters
     return (c["recorded"], c["delivered"], c["failed"], c["dropped"], c["queued"],
             c["spooled"]) == (count, count, 0, 0, 0, 0)  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _quiet() -> Iterator[None]:
-    """The outage logs (asserted in tests/evidence) would only clutter the output."""
-    with capture_logs():
-        yield
 
 
 @pytest.fixture

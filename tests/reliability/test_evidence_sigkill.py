@@ -11,12 +11,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from structlog.testing import capture_logs
 
 import modelflags
 from modelflags import Evidence, read_events
@@ -99,13 +98,6 @@ time.sleep(60)  # killed here, mid-outage, everything on disk
 """
 
 
-@pytest.fixture
-def _quiet() -> Iterator[None]:
-    with capture_logs():
-        yield
-
-
-@pytest.mark.usefixtures("_quiet")
 def test_a_process_killed_mid_outage_loses_nothing_the_next_one_delivers(
     collector: FaultyCollector, tmp_path: Path
 ) -> None:

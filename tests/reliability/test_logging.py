@@ -170,10 +170,6 @@ def test_no_module_outside_the_evidence_logs_through_structlog() -> None:
     assert [n for n in structlog_importers(set()) if not n.startswith("evidence/")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the evidence modules move to logging in their own change; remove this mark then",
-)
 def test_no_module_but_the_structlog_tracker_imports_structlog() -> None:
     # StructlogTracker writes events (not the library's logs) through structlog by design.
     assert structlog_importers({"evidence/structlog_tracker.py"}) == []

@@ -23,9 +23,9 @@ from modelflags.evidence.tracker import (
 from modelflags.evidence.urls import tracker_from_url
 
 __all__ = [
-    "BatchRejected",
     "ENV_VAR",
     "ROUTE_FIELDS",
+    "BatchRejected",
     "Event",
     "Evidence",
     "Exposure",

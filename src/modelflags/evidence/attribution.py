@@ -3,7 +3,7 @@
 Both questions go to the provider an :class:`~modelflags.evidence.Evidence` is bound to or,
 unbound, to the live providers that know the flag (:mod:`modelflags.evidence.lookups`).
 What cannot be attributed is still recorded, but counted (``unattributed``) and warned about
-once through the ``modelflags`` logger, with how to fix it: silent evidence that joins
+once through the ``modelflags.evidence`` logger, with how to fix it: silent evidence that joins
 nothing would otherwise surface only as a report with missing outcomes.
 """
 
@@ -12,14 +12,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import structlog
-
 from modelflags.evidence.events import read_facts
 from modelflags.evidence.lookups import FlagLookup, ask, live_lookups
+from modelflags.evidence.problems import log_details
 
 __all__ = ["Attribution"]
-
-log = structlog.get_logger("modelflags")
 
 _NAME_FLAG = (
     "name the flag: TrackingEventDetails(attributes={'flagKey': ...}) for client.track, "
@@ -116,7 +113,7 @@ class Attribution:
     def _warn_once(self, problem: str, subject: str, message: str, **details: Any) -> None:
         if (problem, subject) not in self._warned:
             self._warned.add((problem, subject))
-            log.warning(message, **details)
+            log_details("warning", message, details)
 
 
 def _same(details: Any) -> tuple[Any, Any, Any]:

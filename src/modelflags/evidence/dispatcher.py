@@ -95,6 +95,7 @@ class Dispatcher:
         self._deadline: float | None = None  # closing: everything ends by then
         self._finished = False  # closing: what was left is accounted for
         self._abandoned = False  # close() gave up waiting for a stuck tracker
+        self._pid = os.getpid()  # the process the thread runs in (see after_fork_in_child)
         self._thread = threading.Thread(target=self._run, name="modelflags-evidence", daemon=True)
         self._thread.start()
 
@@ -208,7 +209,12 @@ class Dispatcher:
     def after_fork_in_child(self) -> None:
         """In a forked child: start afresh, with a new thread (threads do not survive a
         fork) and fresh locks. What the parent had queued stays the parent's to deliver;
-        the spool gives the child an owner id of its own at its first use."""
+        the spool gives the child an owner id of its own at its first use. Called for every
+        live dispatcher by the at-fork handler of :mod:`modelflags.evidence.recorder`; a second
+        call in the same process does nothing (one thread per dispatcher)."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
         self._queue.clear()
         self._take_lock, self._settle = threading.Lock(), threading.Lock()
         self._wake = threading.Event()

@@ -11,17 +11,14 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-import structlog
-
 from modelflags.evidence.events import exposure_event
+from modelflags.evidence.problems import log_details
 from modelflags.evidence.tracker import Event
 
 if TYPE_CHECKING:
     from modelflags.evidence.recorder import Evidence
 
 __all__ = ["Exposure", "number", "snapshot"]
-
-log = structlog.get_logger("modelflags")
 
 
 class Exposure:
@@ -84,7 +81,7 @@ class Exposure:
                 value = self._evidence._attribution.variation_value(flag_key, variation)
             self._value = value
         except Exception as error:
-            log.error("recording a fallback failed", error=repr(error))
+            log_details("error", "recording a fallback failed", {"error": repr(error)})
 
     def record(
         self,
@@ -129,7 +126,7 @@ class Exposure:
                 self._context_values = snapshot(self._context, evidence._context_attributes)
             evidence._dispatcher.submit(self)
         except Exception as error:
-            log.error("recording an exposure failed", error=repr(error))
+            log_details("error", "recording an exposure failed", {"error": repr(error)})
 
     def to_event(self) -> Event:
         """The exposure event (called by the background thread once the exposure is sent)."""
@@ -137,11 +134,13 @@ class Exposure:
         attributes = self._attributes
         if self._context_values:  # keywords given to record() win over context attributes
             attributes = dict(self._context_values) | (attributes or {})
-        return exposure_event(
+        event = exposure_event(
             self._details, self._context, self._timestamp, fell_back, self._fallback_reason,
             self._evidence._route_fields, self._route, self._latency, self._cost, self._error,
             self._error_type, attributes,
         )  # fmt: skip
+        privacy = self._evidence._privacy
+        return privacy.apply(event) if privacy.changes_events else event
 
 
 def snapshot(context: Any, names: tuple[str, ...]) -> list[tuple[str, Any]] | None:

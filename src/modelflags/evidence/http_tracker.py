@@ -87,7 +87,12 @@ class HttpTracker:
             "Content-Encoding": "gzip",
         }
         self._token_env = token_env
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+        self._transport = transport
+        self._pid = os.getpid()
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(timeout=self.timeout, transport=self._transport, follow_redirects=False)
 
     def emit(self, events: Sequence[Event], timeout: float | None = None) -> None:
         """POST the events; return once the collector accepted them, or raise."""
@@ -96,6 +101,9 @@ class HttpTracker:
         body = gzip.compress(encode_lines(events), compresslevel=self.compresslevel, mtime=0)
         limit = self.timeout if timeout is None else max(0.001, min(self.timeout, timeout))
         headers = self._request_headers()
+        if self._pid != os.getpid():  # a forked child: the parent's connections stay its own
+            # (not closed here: that would close them under the parent)
+            self._pid, self._client = os.getpid(), self._new_client()
         started = time.monotonic()
         try:
             with self._client.stream(

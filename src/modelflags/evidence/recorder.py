@@ -2,7 +2,7 @@
 
 Recording never raises into the application and never blocks it on I/O: events are built
 as plain dicts and queued; one background thread delivers them to the tracker (see
-:mod:`modelflags.evidence.dispatcher`). Problems are logged once with structlog and counted
+:mod:`modelflags.evidence.dispatcher`). Problems are logged once through :mod:`logging` and counted
 (:attr:`Evidence.counters`).
 """
 
@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import time
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import structlog
 
 from modelflags.evidence.attribution import Attribution
 from modelflags.evidence.dispatcher import Dispatcher, OnFull
 from modelflags.evidence.events import EXPOSURE_KEYS, ROUTE_FIELDS, outcome_event
 from modelflags.evidence.exposure import Exposure, number
 from modelflags.evidence.lookups import FlagLookup
+from modelflags.evidence.privacy import Attributes, Privacy
+from modelflags.evidence.problems import log_details
 from modelflags.evidence.tracker import Tracker
 
 __all__ = ["ENV_VAR", "Evidence", "Exposure", "FlagLookup"]
@@ -34,8 +35,6 @@ SPILL_DIR_ENV_VAR = "MODELFLAGS_SPILL_DIR"
 
 EXIT_TIMEOUT = 2.0
 """Seconds the interpreter's exit waits for every open Evidence together."""
-
-log = structlog.get_logger("modelflags")
 
 # Dispatchers, not Evidence objects: a running dispatcher is kept alive by its own thread,
 # so the events of an Evidence the application no longer references are still delivered.
@@ -53,7 +52,39 @@ def _flush_at_exit() -> None:
         try:
             dispatcher.end_close()
         except Exception as error:
-            log.error("closing evidence at exit failed", error=repr(error))
+            log_details("error", "closing evidence at exit failed", {"error": repr(error)})
+
+
+_exit_hooks: set[str] = set()  # "multiprocessing": it closes every Evidence at a child's exit
+
+
+def _restart_in_child() -> None:
+    """In a forked child (gunicorn ``--preload``, ``multiprocessing`` with ``fork``): every
+    live dispatcher gets a thread of its own, since threads do not survive a fork.
+
+    A ``multiprocessing`` child ends with ``os._exit``, which skips ``atexit``: its own exit
+    handlers close the evidence there instead (hooked once, when multiprocessing is in use).
+    """
+    multiprocessing_util = sys.modules.get("multiprocessing.util")
+    if multiprocessing_util is not None and "multiprocessing" not in _exit_hooks:
+        _exit_hooks.add("multiprocessing")  # inherited by grandchildren, as the hook is
+        multiprocessing_util.register_after_fork(_flush_at_exit, _close_at_multiprocessing_exit)
+    for dispatcher in list(_live):
+        try:
+            dispatcher.after_fork_in_child()
+        except Exception as error:  # one dispatcher must not stop the others, or the child
+            log_details("error", "restarting evidence after fork failed", {"error": repr(error)})
+
+
+def _close_at_multiprocessing_exit(_: object) -> None:
+    """In a multiprocessing child, once it has started: close every Evidence at its exit."""
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=0)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_restart_in_child)
 
 
 class Evidence:
@@ -76,6 +107,13 @@ class Evidence:
     top-level keys (null when absent); a name an exposure already uses is a ValueError.
     ``context_attributes`` is an allow-list of evaluation-context attributes copied into
     each exposure's ``attributes`` (none by default: contexts may hold personal data).
+
+    Before events leave the process: ``hash_unit_ids=True`` replaces ``unitId`` by its keyed
+    hash (HMAC-SHA-256, 32 hex characters; one unit's events still join), with the secret
+    key read now from the environment variable ``unit_id_key_env`` (default
+    ``MODELFLAGS_UNIT_KEY``; unset or empty is a ValueError). ``attributes`` is ``"keep"``
+    (the default), ``"drop"`` or ``"hash"`` (each value keyed-hashed) for every event's
+    ``attributes``, the copied context attributes included.
     """
 
     def __init__(
@@ -92,7 +130,13 @@ class Evidence:
         spill_max_bytes: int = 1024**3,
         route_fields: Iterable[str] = ROUTE_FIELDS,
         context_attributes: Iterable[str] = (),
+        hash_unit_ids: bool = False,
+        unit_id_key_env: str | None = None,
+        attributes: Attributes = "keep",
     ) -> None:
+        self._privacy = Privacy.from_options(
+            hash_unit_ids=hash_unit_ids, attributes=attributes, key_env=unit_id_key_env
+        )
         self._route_fields = _names("route_fields", route_fields)
         clashes = sorted(EXPOSURE_KEYS.intersection(self._route_fields))
         if clashes:
@@ -137,6 +181,11 @@ class Evidence:
     def route_fields(self) -> tuple[str, ...]:
         """The fields of the value that ran copied into each exposure."""
         return self._route_fields
+
+    @property
+    def privacy(self) -> Privacy:
+        """What is hashed or dropped before events leave the process (the key not shown)."""
+        return self._privacy
 
     @property
     def context_attributes(self) -> tuple[str, ...]:
@@ -208,13 +257,16 @@ class Evidence:
                     numbers[key] = metric
                 else:
                     extra[key] = metric
-            self._dispatcher.submit(
-                outcome_event(
-                    name, details, context, value=number(value), metrics=numbers, attributes=extra
-                )
+            event = outcome_event(
+                name, details, context, value=number(value), metrics=numbers, attributes=extra
             )
+            if self._privacy.changes_events:
+                event = self._privacy.apply(event)
+            self._dispatcher.submit(event)
         except Exception as error:
-            log.error("recording an outcome failed", outcome=name, error=repr(error))
+            log_details(
+                "error", "recording an outcome failed", {"outcome": name, "error": repr(error)}
+            )
 
     # -- delivery --------------------------------------------------------------------------
 
@@ -225,7 +277,7 @@ class Evidence:
         try:
             return self._dispatcher.flush(timeout)
         except Exception as error:
-            log.error("flushing evidence failed", error=repr(error))
+            log_details("error", "flushing evidence failed", {"error": repr(error)})
             return False
 
     def close(self, timeout: float | None = 5.0) -> None:
@@ -235,7 +287,7 @@ class Evidence:
         try:
             self._dispatcher.close(timeout)
         except Exception as error:
-            log.error("closing evidence failed", error=repr(error))
+            log_details("error", "closing evidence failed", {"error": repr(error)})
         _live.discard(self._dispatcher)
 
 
