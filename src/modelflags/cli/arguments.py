@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["context", "moment", "positive"]
+__all__ = ["add_edit_options", "context", "moment", "positive"]
 
 
 def context(spec: str) -> dict[str, Any]:
@@ -57,3 +57,17 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def add_edit_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that edits a flag file takes: where the flag is defined
+    (``--file``, else found in ``--flags``) and ``--dry-run``."""
+    parser.add_argument("--file", metavar="PATH", help="the YAML file that defines FLAG")
+    parser.add_argument(
+        "--flags",
+        metavar="PATH",
+        help="flag file or directory to find FLAG in when --file is not given (default: flags/)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the diff without writing the file"
+    )

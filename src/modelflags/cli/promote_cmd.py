@@ -30,15 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("flag", metavar="FLAG", help="key of the flag whose experiment ends")
     parser.add_argument("variation", metavar="VARIATION", help="the winning arm")
-    parser.add_argument("--file", metavar="PATH", help="the YAML file that defines FLAG")
-    parser.add_argument(
-        "--flags",
-        metavar="PATH",
-        help="flag file or directory to find FLAG in when --file is not given (default: flags/)",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the diff without writing the file"
-    )
+    arguments.add_edit_options(parser)
     parser.add_argument(
         "--context",
         metavar="JSON",

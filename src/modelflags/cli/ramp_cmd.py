@@ -7,6 +7,7 @@ import sys
 import time
 from decimal import Decimal
 
+from modelflags.cli import arguments
 from modelflags.cli.output import print_error
 from modelflags.review.diff_rendering import report_text
 from modelflags.review.diff_report import DiffReport
@@ -35,15 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "percent", metavar="PERCENT", type=_percent, help="its new share of the split, 0 to 100"
     )
-    parser.add_argument("--file", metavar="PATH", help="the YAML file that defines FLAG")
-    parser.add_argument(
-        "--flags",
-        metavar="PATH",
-        help="flag file or directory to find FLAG in when --file is not given (default: flags/)",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the diff without writing the file"
-    )
+    arguments.add_edit_options(parser)
     parser.add_argument(
         "--force",
         action="store_true",

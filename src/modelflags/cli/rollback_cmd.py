@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from modelflags.cli import arguments
 from modelflags.cli.output import print_error
 from modelflags.review.flag_files import locate_flag, write_atomically
 from modelflags.review.rollback import rollback_text
@@ -24,15 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("flag", metavar="FLAG", help="key of the flag to roll back")
     parser.add_argument("--to", metavar="VARIATION", help="variation to serve while off")
-    parser.add_argument("--file", metavar="PATH", help="the YAML file that defines FLAG")
-    parser.add_argument(
-        "--flags",
-        metavar="PATH",
-        help="flag file or directory to find FLAG in when --file is not given (default: flags/)",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the diff without writing the file"
-    )
+    arguments.add_edit_options(parser)
     parser.set_defaults(run=run)
 
 
