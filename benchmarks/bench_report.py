@@ -13,15 +13,18 @@ It writes the stream as JSON lines and as Parquet, then runs, each in a fresh pr
 * ``naive`` (with ``--naive``): a plain DuckDB query over the JSON (schema detected, GROUP BY
   eventId to de-duplicate, then per unit and per arm), the floor a hand-written query gives.
 
-Wall time is measured around the process, peak memory is the child's own maximum resident
-set size (``os.wait4`` gives the rusage of that one child; ``RUSAGE_CHILDREN`` would give the
-maximum over every child so far). Each report is checked: the events, the duplicates and the
-units per arm must be the generator's; a failed check prints WRONG and exits 1.
+Wall time is measured around the process; CPU time (user + system, all threads) and peak
+memory (maximum resident set size) are the child's own: ``os.wait4`` gives the rusage of that
+one child, where ``RUSAGE_CHILDREN`` would give the maximum over every child so far. With
+``--repeat N`` each run is repeated and the fastest kept (the machine is shared: the others
+show how noisy it was); the load average is noted. Each report is checked: the events, the
+duplicates and the units per arm must be the generator's; a failed check prints WRONG and
+exits 1.
 
 Usage (from the project root)::
 
     PYTHONPATH=src python benchmarks/bench_report.py [--sizes 1e6 3e6 1e7] [--naive]
-        [--data-dir DIR] [--json results.json]
+        [--repeat N] [--data-dir DIR] [--json results.json]
     PYTHONPATH=src python benchmarks/bench_report.py --smoke     # 20,000 events, seconds
 """
 
@@ -205,7 +208,9 @@ def child(mode: str, path: Path, out: Path) -> list[str]:
         ),
         "naive": (
             "import duckdb, sys\n"
-            f"rows = duckdb.sql({NAIVE!r}.format(path=sys.argv[1])).fetchall()\n"
+            "con = duckdb.connect()\n"
+            "con.execute('SET enable_progress_bar = false')\n"
+            f"rows = con.sql({NAIVE!r}.format(path=sys.argv[1])).fetchall()\n"
             "open(sys.argv[2], 'w').write(repr(rows))\n"
         ),
     }[mode]
@@ -217,22 +222,25 @@ def measure(mode: str, path: Path, truth: dict[str, Any], scratch: Path) -> dict
     out = scratch / f"{mode}-{path.suffix[1:]}.out"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"),
            os.environ.get("PYTHONPATH")]))}  # fmt: skip
-    started = time.perf_counter()
-    proc = subprocess.Popen(child(mode, path, out), env=env, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    errors = scratch / f"{mode}-{path.suffix[1:]}.err"
+    with errors.open("wb") as stderr:
+        started = time.perf_counter()
+        proc = subprocess.Popen(child(mode, path, out), env=env, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     row = {
         "mode": mode,
         "format": path.suffix[1:],
         "events": truth["events"],
         "seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "events_per_s": round(truth["events"] / wall),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "exit": proc.returncode,
     }
-    row["check"] = check(mode, out, truth) if proc.returncode == 0 else f"WRONG: {stderr[-300:]}"
+    failed = f"WRONG: {errors.read_text(errors='replace')[-300:]}"
+    row["check"] = check(mode, out, truth) if proc.returncode == 0 else failed
     return row
 
 
@@ -258,13 +266,14 @@ def check(mode: str, out: Path, truth: dict[str, Any]) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| events | format | run | wall s | events/s | peak RSS MB | check |",
-        "|---:|---|---|---:|---:|---:|---|",
+        "| events | format | run | wall s | CPU s | events/s | peak RSS MB | check |",
+        "|---:|---|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['events']:,} | {r['format']} | {r['mode']} | {r['seconds']:.2f} | "
-            f"{r['events_per_s']:,} | {r['peak_rss_mb']:,} | {r['check']} |"
+            f"{r['cpu_seconds']:.2f} | {r['events_per_s']:,} | {r['peak_rss_mb']:,} | "
+            f"{r['check']} |"
         )
     return "\n".join(lines)
 
@@ -276,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive", action="store_true", help="also run the naive DuckDB query")
     parser.add_argument("--modes", nargs="+", default=["report", "aggregate"])
     parser.add_argument("--formats", nargs="+", default=["jsonl", "parquet"])
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest is kept")
     parser.add_argument("--data-dir", type=Path, help="keep (and reuse) generated files here")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
@@ -295,9 +305,14 @@ def main(argv: list[str] | None = None) -> int:
                 for mode in modes:
                     if mode == "naive" and fmt != "jsonl":
                         continue
-                    row = measure(mode, base / f"{size}" / f"events.{fmt}", truth, Path(scratch))
+                    path = base / f"{size}" / f"events.{fmt}"
+                    runs = [measure(mode, path, truth, Path(scratch)) for _ in range(args.repeat)]
+                    row = min(runs, key=lambda run: run["seconds"])
+                    row["all_seconds"] = [run["seconds"] for run in runs]
+                    row["load_average"] = round(os.getloadavg()[0], 2)
                     rows.append(row)
                     print(f"  {fmt:8s} {mode:10s} {row['seconds']:7.2f} s  "
+                          f"{row['cpu_seconds']:7.2f} CPU s  "
                           f"{row['events_per_s']:>12,} events/s  "
                           f"{row['peak_rss_mb']:>6,} MB  {row['check']}", flush=True)  # fmt: skip
     print()

@@ -26,7 +26,9 @@ def test_bench_report_smoke_runs_checks_and_prints_its_table(tmp_path: Path) -> 
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "| events | format | run | wall s | events/s | peak RSS MB | check |" in proc.stdout
+    assert (
+        "| events | format | run | wall s | CPU s | events/s | peak RSS MB | check |" in proc.stdout
+    )
     result = json.loads(out.read_text())
     assert result["ok"] is True
     runs = {(row["format"], row["mode"]) for row in result["rows"]}

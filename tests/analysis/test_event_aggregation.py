@@ -576,6 +576,18 @@ def test_parquet_files_are_read_like_json_lines(basic: Any, write_events: Any) -
     assert_same(table(found), table(aggregate(write_events(basic), by="plan")))
 
 
+def test_parquet_attributes_and_metrics_read_like_json_lines(kit: Any, write_events: Any) -> None:
+    e, o = kit.exposure, kit.outcome
+    events = [
+        e("u1", attributes={"plan": "pro"}), e("u2", "candidate", attributes={"plan": "free"}),
+        e("u3", attributes={}), o("u1", metrics={"resolved": True, "score": 2.5}),
+        o("u2", "candidate", metrics={"resolved": False, "score": 1.0}),
+    ]  # fmt: skip
+    found = aggregate(write_events(events, "events.parquet"), by="plan")
+    assert found.segments() == ("(missing)", "free", "pro")
+    assert_same(table(found), table(aggregate(write_events(events), by="plan")))
+
+
 def test_json_arrays_are_read(basic: Any, kit: Any, tmp_path: Path) -> None:
     import json
 
@@ -597,24 +609,19 @@ def test_directories_are_read_recursively_without_hidden_entries(
     assert table(found) == table(aggregate(write_events(basic)))
 
 
+def test_a_directory_without_event_files_gives_an_empty_table(tmp_path: Path) -> None:
+    (tmp_path / "readme.txt").write_text("no events yet")
+    found = aggregate_events([tmp_path], FLAG, ARMS)
+    assert found.input_counts()["events"] == 0
+    assert found.variations() == ()
+    assert found.population()["orphan_outcomes"] == 0
+
+
 def test_events_split_across_files_aggregate_as_one(basic: Any, kit: Any, tmp_path: Path) -> None:
     first = kit.write_jsonl(tmp_path / "1.jsonl", basic[::2])
     second = kit.write_jsonl(tmp_path / "2.jsonl", basic[1::2])
     whole = kit.write_jsonl(tmp_path / "all.jsonl", basic)
     assert table(aggregate_events([first, second], FLAG, ARMS)) == table(aggregate(whole))
-
-
-def test_partitions_of_units_add_up_to_the_whole(
-    basic: Any, kit: Any, write_events: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    events = basic + [kit.exposure(f"v{i}", ARMS[i % 2], t=i, attributes={"plan": str(i % 3)})
-                      for i in range(40)] + [basic[0], basic[5]]  # fmt: skip
-    path = write_events(events)
-    whole = aggregate(path, by="plan")
-    monkeypatch.setattr(event_aggregation, "PARTITION_EVENTS", 7)
-    parts = aggregate(path, by="plan")
-    assert parts.input_counts() == whole.input_counts()
-    assert_same(table(parts), table(whole))
 
 
 def test_progress_is_reported_for_large_inputs(

@@ -5,24 +5,19 @@ the contract). It is small (a few rows per arm, metric and latency bucket), what
 number of events, and partial tables from several files, days or machines combine exactly by
 the merge rule: group by (section, segment, variation, metric, stat) and add the values,
 except ``last_*`` stats, which take the maximum. :func:`merge` applies it; the accessors of
-:class:`Aggregates` read the table the way the report needs it.
+:class:`Aggregates` read the table the way the report needs it; :func:`read_aggregates` and
+:func:`write_aggregates` keep it in Parquet, CSV or JSON lines files.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from modelflags.errors import ModelFlagsError
 
 __all__ = [
     "COLUMNS",
-    "FORMATS",
+    "MAX_MALFORMED_LINES",
     "MEASURES",
     "MISSING",
     "SECTIONS",
@@ -96,22 +91,27 @@ class Aggregates:
     rows: tuple[Row, ...] = ()
     malformed_lines: tuple[str, ...] = ()
     _cells: Mapping[_Key, float] = field(init=False, repr=False, compare=False)
+    _overall: Mapping[_Key, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_cells", _fold(self.rows))
+        cells = _fold(self.rows)
+        object.__setattr__(self, "_cells", cells)
+        # every segment together: the same cells with the segment left out
+        merged = (Row(key[0], None, *key[2:], value) for key, value in cells.items())
+        object.__setattr__(self, "_overall", _fold(merged))
 
     def _total(self, section: str, segment: str | None, variation: str | None,
                metric: str | None, stat: str) -> float:  # fmt: skip
-        if segment is not None:
-            return self._cells.get((section, segment, variation, metric, stat), 0.0)
-        total = 0.0
-        for (sec, _seg, var, met, name), value in self._cells.items():
-            if sec == section and var == variation and met == metric and name == stat:
-                total = _combine(stat, total, value)
-        return total
+        cells = self._overall if segment is None else self._cells
+        return cells.get((section, segment, variation, metric, stat), 0.0)
 
     def _named(self, section: str) -> dict[str, float]:
-        return {key[4]: value for key, value in self._cells.items() if key[0] == section}
+        """The stats of a section whose rows have no segment, variation or metric."""
+        return {
+            key[4]: value
+            for key, value in self._cells.items()
+            if key[0] == section and key[1] is None and key[2] is None and key[3] is None
+        }
 
     def input_counts(self) -> dict[str, float]:
         """The reader's counts: ``events``, ``duplicates``, ``torn_lines``, ``malformed``,
@@ -157,11 +157,12 @@ class Aggregates:
 
     def sketch(self, segment: str | None, variation: str) -> dict[str, float]:
         """The arm's latency sketch: bucket key (``b<i>`` or ``zero``) → count."""
-        buckets: dict[str, float] = {}
-        for (section, seg, var, _met, stat), value in self._cells.items():
-            if section == "sketch" and var == variation and (segment is None or seg == segment):
-                buckets[stat] = buckets.get(stat, 0.0) + value
-        return buckets
+        cells = self._overall if segment is None else self._cells
+        return {
+            key[4]: value
+            for key, value in cells.items()
+            if key[0] == "sketch" and key[1] == segment and key[2] == variation
+        }
 
     def compact(self) -> Aggregates:
         """The same table with every key once (rows combined by the merge rule)."""
@@ -180,148 +181,19 @@ def merge(*tables: Aggregates) -> Aggregates:
     return Aggregates(rows, tuple(lines[:MAX_MALFORMED_LINES])).compact()
 
 
-FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-"""File suffixes of aggregate tables, and the format each means."""
+def read_aggregates(path: str | os.PathLike[str]) -> Aggregates:
+    """Read an aggregate table from a Parquet, CSV or JSON lines file (by its suffix), as
+    written by :func:`write_aggregates` or by the warehouse SQL. A file that is not an
+    aggregate table raises :class:`~modelflags.errors.ModelFlagsError`, one line naming the
+    file and the line (or Parquet row) of the first bad row."""
+    from modelflags.analysis.aggregate_files import read_table
 
-MALFORMED_LINE = "malformed_line"
-"""In a file, the first malformed events' locations are ``input`` rows: the location in
-``metric``, this stat, value 1 (so that files merge like tables)."""
-
-
-def _format(path: Path) -> str:
-    try:
-        return FORMATS[path.suffix.lower()]
-    except KeyError:
-        known = ", ".join(FORMATS)
-        raise ModelFlagsError(
-            f"{path}: unknown aggregate table format (known suffixes: {known})"
-        ) from None
+    return read_table(path)
 
 
-def _sort_key(row: Row) -> tuple[Any, ...]:
-    nullable = tuple((part is not None, part or "") for part in row.key[1:4])
-    return (SECTIONS.index(row.section), *nullable, row.stat)
+def write_aggregates(aggregates: Aggregates, path: str | os.PathLike[str]) -> None:
+    """Write the table to a Parquet, CSV (with a header) or JSON lines file, by its suffix;
+    reading it back gives the same table, malformed-event locations included."""
+    from modelflags.analysis.aggregate_files import write_table
 
-
-def write_aggregates(aggregates: Aggregates, path: str | Path) -> None:
-    """Write the table to ``path`` as Parquet, CSV (with a header) or JSONL, by its suffix.
-
-    Rows are combined by the merge rule and sorted; the malformed-event locations become
-    ``input`` rows (see :data:`MALFORMED_LINE`), so reading the file back gives the same table.
-    """
-    import duckdb
-
-    target = Path(path)
-    kind = _format(target)
-    rows = sorted(aggregates.compact().rows, key=_sort_key)
-    located = [
-        Row("input", None, None, line, MALFORMED_LINE, 1.0) for line in aggregates.malformed_lines
-    ]
-    with duckdb.connect() as con:
-        con.execute(
-            "CREATE TABLE t (section VARCHAR, segment VARCHAR, variation VARCHAR, "
-            "metric VARCHAR, stat VARCHAR, value DOUBLE)"
-        )
-        values = [(*row.key, row.value) for row in [*rows, *located]]
-        if values:
-            con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", values)
-        options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}
-        try:
-            con.execute(f"COPY t TO {_literal(str(target))} ({options[kind]})")
-        except duckdb.Error as error:
-            raise ModelFlagsError(f"{target}: cannot write: {_first_line(error)}") from None
-
-
-def read_aggregates(path: str | Path) -> Aggregates:
-    """Read an aggregate table written by :func:`write_aggregates` or by the warehouse SQL.
-
-    A file that is not a valid table raises :class:`~modelflags.errors.ModelFlagsError` with
-    one line naming the file (and the line, or Parquet row, of the first bad row).
-    """
-    import duckdb
-
-    source = Path(path)
-    kind = _format(source)
-    if not source.is_file():
-        raise ModelFlagsError(f"{source}: no such file")
-    name = _literal(str(source))
-    queries = {
-        "parquet": f"SELECT * FROM read_parquet({name})",
-        "csv": f"SELECT * FROM read_csv({name}, header = true, all_varchar = true, "
-        "allow_quoted_nulls = false, nullstr = ['', '\\N'], delim = ',', quote = '\"', "
-        "escape = '\"')",
-        "jsonl": f"SELECT * FROM read_json({name}, format = 'newline_delimited', records = true, "
-        "columns = {" + ", ".join(f"{column}: 'JSON'" for column in COLUMNS) + "})",
-    }
-    with duckdb.connect() as con:
-        try:
-            result = con.execute(queries[kind])
-            names = [column[0] for column in result.description or ()]
-            found = result.fetchall()
-        except duckdb.Error as error:
-            raise ModelFlagsError(
-                f"{source}: not an aggregate table: {_first_line(error)}"
-            ) from None
-    missing = [column for column in COLUMNS if column not in names]
-    if missing:
-        raise ModelFlagsError(
-            f"{source}: not an aggregate table: no column {', '.join(map(repr, missing))}"
-        )
-    first = {"parquet": 1, "csv": 2, "jsonl": 1}[kind]  # a CSV's first row is on line 2
-    positions = [names.index(column) for column in COLUMNS]
-    rows: list[Row] = []
-    lines: list[str] = []
-    for number, record in enumerate(found, start=first):
-        place = f"{source} row {number}" if kind == "parquet" else f"{source}:{number}"
-        cells = [
-            None if record[i] is None else json.loads(record[i]) if kind == "jsonl" else record[i]
-            for i in positions
-        ]
-        if kind == "csv" and (number := finite_value(cells[5])) is not None:
-            cells[5] = number  # CSV holds text: a number written out
-        row = _row(cells, place)
-        if row.section == "input" and row.stat == MALFORMED_LINE and row.metric:
-            lines.append(row.metric)
-        else:
-            rows.append(row)
-    return Aggregates(tuple(rows), tuple(lines[:MAX_MALFORMED_LINES]))
-
-
-def _row(cells: Sequence[Any], place: str) -> Row:
-    """One row read from a file, checked: a known section, text keys, a finite value."""
-    section, segment, variation, metric, stat, value = cells
-    if section not in SECTIONS:
-        raise ModelFlagsError(f"{place}: unknown section {section!r}")
-    for column, text in (("segment", segment), ("variation", variation), ("metric", metric)):
-        if text is not None and not isinstance(text, str):
-            raise ModelFlagsError(f"{place}: {column} is not text: {text!r}")
-    if not isinstance(stat, str) or not stat:
-        raise ModelFlagsError(f"{place}: stat is not a name: {stat!r}")
-    number = None if isinstance(value, str) else finite_value(value)
-    if number is None:
-        raise ModelFlagsError(f"{place}: value is not a finite number: {value!r}")
-    return Row(section, segment, variation, metric, stat, number)
-
-
-def finite_value(value: object) -> float | None:
-    """``value`` as a finite float, or None (not a number, NaN or infinite)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _literal(text: str) -> str:
-    """``text`` as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def _first_line(error: BaseException) -> str:
-    """A DuckDB error's message, on one line."""
-    return _SPACES.sub(" ", str(error)).strip()
+    write_table(aggregates, path)

@@ -2,13 +2,11 @@
 
 The events are read once (DuckDB's JSON and Parquet readers, in parallel, told exactly which
 keys to parse) into a compact in-memory table: per event only what the statistics need, the
-ids hashed to 64 bits. Units are then aggregated in partitions (by a hash of the unit id) of
-at most :data:`PARTITION_EVENTS` events, each on its own: a unit's statistics need only its
-own events, the partitions' tables add up exactly by the merge rule, and a partition's hash
-tables stay small enough to be fast. Duplicates (an eventId read twice) are found per unit,
-and only units that had any are aggregated again without them. The SQL is in
-``sql/duckdb_events.sql`` and ``sql/duckdb_aggregate.sql``; ``docs/aggregates.md`` is the
-contract it implements.
+ids hashed to 64 bits, the variations as the arms' positions. Duplicates (an eventId read
+twice) are dropped from it, then every unit is aggregated once, in one pass, into a row of
+numbers; the table's rows come from those rows (and, for outcome metrics and latencies, from
+the events of the units in the arms). The SQL is in ``sql/duckdb_events.sql`` and
+``sql/duckdb_aggregate.sql``; ``docs/aggregates.md`` is the contract it implements.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
-from modelflags.analysis.aggregates import MAX_MALFORMED_LINES, Aggregates, Row, merge
+from modelflags.analysis.aggregates import MAX_MALFORMED_LINES, Aggregates, Row
 from modelflags.analysis.event_files import (
     EventFiles,
     find_event_files,
@@ -33,12 +31,9 @@ from modelflags.analysis.event_files import (
 )
 from modelflags.errors import ModelFlagsError
 
-__all__ = ["MEMORY_LIMIT", "PARTITION_EVENTS", "aggregate_events", "sql_text"]
+__all__ = ["MEMORY_LIMIT", "aggregate_events", "sql_text"]
 
-PARTITION_EVENTS = 2_500_000
-"""Usable events per partition of units (more partitions: smaller, faster hash tables)."""
-
-MEMORY_LIMIT = "8GB"
+MEMORY_LIMIT = "1792MB"
 """DuckDB's memory limit: beyond it, tables and hash tables spill to a temporary directory."""
 
 PROGRESS_BYTES = 256 << 20
@@ -66,8 +61,9 @@ _TYPES = {
     "metrics": "JSON",
 }
 _EVENTS_TABLE = """CREATE OR REPLACE TEMP TABLE events (
-    k UTINYINT, h UBIGINT, u UBIGINT, ts BIGINT, av VARCHAR, reason_key VARCHAR, cv VARCHAR,
-    err UTINYINT, fb UTINYINT, lat DOUBLE, cost DOUBLE, segment_key VARCHAR, m JSON)"""
+    k UTINYINT, h UBIGINT, u UBIGINT, ts BIGINT, a USMALLINT, av VARCHAR,
+    reason_key VARCHAR, cv VARCHAR, err UTINYINT, fb UTINYINT, lat DOUBLE, cost DOUBLE,
+    segment_key VARCHAR, m JSON)"""
 _BAD = '("event" IS NULL OR "eventId" IS NULL OR "timestamp" IS NULL)'
 
 
@@ -208,29 +204,19 @@ def _bad_events(con: Any, files: EventFiles) -> tuple[int, int, list[str]]:
     return torn, malformed, places
 
 
-def _aggregate_units(con: Any, partitions: int) -> tuple[list[Row], int]:
-    """The aggregate rows of every unit (partition by partition), and the duplicates."""
+def _aggregate(con: Any, arms: int) -> tuple[list[Row], int]:
+    """The table's rows (all but ``input``) from the events, and how many duplicates."""
     statements = _statements()
-    rows: list[Row] = []
-    duplicates = 0
-    for part in range(partitions):
-        if partitions == 1:
-            con.execute("ALTER TABLE events RENAME TO ev")
-        else:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE ev AS SELECT * FROM events "
-                f"WHERE k >= 4 AND u % {partitions} = {part}"
-            )
-        con.execute(statements["units"])
-        con.execute(statements["duplicates"])
-        (extra,) = con.execute("SELECT coalesce(sum(extra), 0) FROM duplicated").fetchone()
-        if extra:
-            duplicates += int(extra)
-            con.execute(statements["deduplicate"])
-        con.execute(statements["arm_units"])
-        con.execute(statements["metric_units"])
-        rows.extend(Row(*found) for found in con.execute(statements["rows"]).fetchall())
-    return rows, duplicates
+    con.execute(statements["duplicates"])
+    (duplicates,) = con.execute("SELECT coalesce(sum(extra), 0) FROM duplicated").fetchone()
+    if duplicates:
+        con.execute(statements["deduplicate"])
+    named = ", ".join(f"count(*) FILTER (WHERE k = 6 AND a = {i})" for i in range(1, arms + 1))
+    con.execute(statements["units"].replace("{{named}}", named))
+    con.execute(statements["arm_units"])
+    con.execute(statements["metric_units"])
+    rows = [Row(*found) for found in con.execute(statements["rows"]).fetchall()]
+    return rows, int(duplicates)
 
 
 def aggregate_events(
@@ -279,10 +265,8 @@ def aggregate_events(
                 con.execute(scan.replace("{{source}}", source))
             counts = dict(con.execute("SELECT k, count(*) FROM events GROUP BY k").fetchall())
             torn, malformed, places = _bad_events(con, files)
-            usable = sum(counts.get(k, 0) for k in (4, 5, 6))
             say(f"read {sum(counts.values()):,} events in {time.monotonic() - started:.1f} s")
-            partitions = max(1, math.ceil(usable / PARTITION_EVENTS))
-            rows, duplicates = _aggregate_units(con, partitions)
+            rows, duplicates = _aggregate(con, len(arms))
         except duckdb.Error as error:
             raise ModelFlagsError(f"cannot read events: {' '.join(str(error).split())}") from None
         finally:
@@ -296,4 +280,4 @@ def aggregate_events(
     }
     table = [Row("input", None, None, None, stat, float(n)) for stat, n in counted.items()]
     say(f"aggregated in {time.monotonic() - started:.1f} s")
-    return Aggregates(tuple(table) + merge(Aggregates(tuple(rows))).rows, tuple(places))
+    return Aggregates((*table, *rows), tuple(places))

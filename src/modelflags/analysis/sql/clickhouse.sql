@@ -35,7 +35,8 @@
 --                                                     only (outcomes under it or without one)
 --     {by:Nullable(String)}                           the exposure attribute to segment by
 --
--- The same steps, in the same order, as the DuckDB aggregation and bigquery.sql.
+-- The same table as the DuckDB aggregation (tested against it); bigquery.sql is a line-by-line
+-- translation of this file.
 WITH
 -- the flag's events in the window, with a unit, each eventId once
 flag_events AS (

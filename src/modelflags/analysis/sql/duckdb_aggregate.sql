@@ -1,98 +1,75 @@
 -- modelflags: the aggregate table from normalised events (DuckDB).
 --
--- Input: the temporary table `ev`: the rows of `events` (duckdb_events.sql) of some units (the
--- events are aggregated in partitions of units, each on its own: a unit's statistics need only
--- its own events, and the partitions' tables add up by the merge rule). Parameters (DuckDB
--- variables): arms (VARCHAR[], the split's variations), log_gamma (ln γ of the latency
--- sketch). docs/aggregates.md is the contract; clickhouse.sql and
--- bigquery.sql compute the same table from an events table.
+-- Input: the table `events` (duckdb_events.sql). Parameters (DuckDB variables): arms
+-- (VARCHAR[], the split's variations) and log_gamma (ln γ of the latency sketch); {{named}} is
+-- replaced by one count per arm (see @units). docs/aggregates.md is the contract;
+-- clickhouse.sql and bigquery.sql compute the same table from an events table.
 --
 -- The statements run in order, each introduced by a `-- @name` line. Every unit is
--- aggregated once, in one pass over its events; duplicates (the same eventId read twice) are
--- found per unit afterwards, and only the units that had any are aggregated again, from
--- their de-duplicated events.
+-- aggregated once, in one pass over its events, into a row of numbers (per unit state small
+-- enough for millions of units).
+
+-- @duplicates
+-- The flag's event ids read more than once, and how many copies were extra.
+CREATE OR REPLACE TEMP TABLE duplicated AS
+SELECT h, count(*) - 1 AS extra
+FROM events
+WHERE k >= 4
+GROUP BY h
+HAVING count(*) > 1;
+
+-- @deduplicate
+-- Drop the extra copies (the first one read stays).
+DELETE FROM events
+WHERE rowid IN (
+    SELECT rowid
+    FROM events
+    WHERE k >= 4 AND h IN (SELECT h FROM duplicated)
+    QUALIFY row_number() OVER (PARTITION BY h ORDER BY rowid) > 1
+);
 
 -- @units
--- Per unit: its exposures in the experiment (how many, which variations they assign, the
--- request-level sums), the reason of its earliest exposure, the segment of its earliest
--- exposure in the experiment, the config versions it ran under, its outcomes and the
--- variations they name, and its event ids (to find duplicates).
+-- Per unit: its exposures in the experiment (how many; the arms they assign, a_lo = a_hi when
+-- one; other variations they name, by hash; the request-level sums), the reason of its
+-- earliest exposure, the segment of its earliest exposure in the experiment, the config
+-- versions it ran under (by hash), its outcomes, and how many of them name a variation and
+-- each arm (`named_arms`: one count per arm, in the arms' order, for the mismatches).
 CREATE OR REPLACE TEMP TABLE units AS
 SELECT
     u,
-    count(err) AS n,
-    min(av) FILTER (WHERE k = 4) AS av_lo,
-    max(av) FILTER (WHERE k = 4) AS av_hi,
+    CAST(count(err) AS INTEGER) AS n,
+    min(a) FILTER (WHERE k = 4) AS a_lo,
+    max(a) FILTER (WHERE k = 4) AS a_hi,
+    min(hash(av)) FILTER (WHERE k = 4 AND av IS NOT NULL) AS other_lo,
+    max(hash(av)) FILTER (WHERE k = 4 AND av IS NOT NULL) AS other_hi,
     substr(min(reason_key), 17) AS first_reason,
     substr(min(segment_key), 17) AS seg,
     max(ts) FILTER (WHERE k = 4) AS last_exposure,
-    coalesce(sum(err), 0) AS err_s,
-    coalesce(sum(fb), 0) AS fb_s,
+    CAST(coalesce(sum(err), 0) AS INTEGER) AS err_s,
+    CAST(coalesce(sum(fb), 0) AS INTEGER) AS fb_s,
     coalesce(sum(lat), 0) AS lat_s,
-    count(lat) AS lat_c,
+    CAST(count(lat) AS INTEGER) AS lat_c,
     coalesce(sum(cost), 0) AS cost_s,
-    count(cost) AS cost_c,
-    min(cv) AS cv_lo,
-    max(cv) AS cv_hi,
-    count(cv) AS exposures,
-    count(*) FILTER (WHERE k = 6) AS outcomes,
+    CAST(count(cost) AS INTEGER) AS cost_c,
+    min(hash(cv)) FILTER (WHERE cv IS NOT NULL) AS cv_lo,
+    max(hash(cv)) FILTER (WHERE cv IS NOT NULL) AS cv_hi,
+    CAST(count(cv) AS INTEGER) AS exposures,
+    CAST(count(*) FILTER (WHERE k = 6) AS INTEGER) AS outcomes,
     max(ts) FILTER (WHERE k = 6) AS last_outcome,
-    list(av) FILTER (WHERE k = 6 AND av IS NOT NULL) AS named,
-    list(h) AS ids
-FROM ev
+    CAST(count(a) FILTER (WHERE k = 6) AS INTEGER) AS named,
+    [{{named}}] AS named_arms
+FROM events
 WHERE k >= 4
-GROUP BY u;
-
--- @duplicates
--- Units that read an event more than once, and how many copies were extra.
-CREATE OR REPLACE TEMP TABLE duplicated AS
-SELECT u, len(ids) - len(list_distinct(ids)) AS extra
-FROM units
-WHERE len(ids) <> len(list_distinct(ids));
-
--- @deduplicate
--- Drop the extra copies (the first one read stays), then aggregate those units again.
-DELETE FROM ev
-WHERE rowid IN (
-    SELECT rowid
-    FROM ev
-    WHERE k >= 4 AND u IN (SELECT u FROM duplicated)
-    QUALIFY row_number() OVER (PARTITION BY h ORDER BY rowid) > 1
-);
-DELETE FROM units WHERE u IN (SELECT u FROM duplicated);
-INSERT INTO units
-SELECT
-    u,
-    count(err) AS n,
-    min(av) FILTER (WHERE k = 4) AS av_lo,
-    max(av) FILTER (WHERE k = 4) AS av_hi,
-    substr(min(reason_key), 17) AS first_reason,
-    substr(min(segment_key), 17) AS seg,
-    max(ts) FILTER (WHERE k = 4) AS last_exposure,
-    coalesce(sum(err), 0) AS err_s,
-    coalesce(sum(fb), 0) AS fb_s,
-    coalesce(sum(lat), 0) AS lat_s,
-    count(lat) AS lat_c,
-    coalesce(sum(cost), 0) AS cost_s,
-    count(cost) AS cost_c,
-    min(cv) AS cv_lo,
-    max(cv) AS cv_hi,
-    count(cv) AS exposures,
-    count(*) FILTER (WHERE k = 6) AS outcomes,
-    max(ts) FILTER (WHERE k = 6) AS last_outcome,
-    list(av) FILTER (WHERE k = 6 AND av IS NOT NULL) AS named,
-    list(h) AS ids
-FROM ev
-WHERE k >= 4 AND u IN (SELECT u FROM duplicated)
 GROUP BY u;
 
 -- @arm_units
 -- Randomised units: exposures in the experiment that all assign one variation, one of the
 -- split's arms (intent to treat: a fallback stays in its arm).
-CREATE OR REPLACE TEMP TABLE arm_units AS
+CREATE OR REPLACE TEMP VIEW arm_units AS
 SELECT
     u,
-    av_lo AS arm,
+    getvariable('arms')[CAST(a_lo AS BIGINT)] AS arm,
+    a_lo,
     seg,
     n,
     last_exposure,
@@ -104,23 +81,28 @@ SELECT
     cost_c,
     outcomes,
     last_outcome,
-    named
+    named - named_arms[CAST(a_lo AS BIGINT)] AS mismatched
 FROM units
-WHERE n > 0 AND av_lo = av_hi AND list_contains(getvariable('arms'), av_lo);
+WHERE n > 0 AND a_lo = a_hi AND a_lo > 0;
 
 -- @metric_units
--- Per unit and outcome metric: the maximum when every observation is a JSON boolean (did it
--- happen at all), else the sum (true = 1, false = 0); and how many observations were not
--- booleans. Values that are neither numbers nor booleans, or not finite, are no observation.
-CREATE OR REPLACE TEMP TABLE metric_units AS
+-- Per unit in an arm and outcome metric: the maximum when every observation is a JSON boolean
+-- (did it happen at all), else the sum (true = 1, false = 0); and how many observations were
+-- not booleans. Values that are neither numbers nor booleans, or not finite, are no
+-- observation. (Views, not tables: computed where the rows below read them, never held
+-- whole in memory.)
+CREATE OR REPLACE TEMP VIEW metric_units AS
 WITH observations AS (
-    SELECT ev.u, j.key AS metric, json_type(j.value) AS t, j.value AS v
-    FROM ev, json_each(ev.m) AS j
-    WHERE ev.k = 6 AND ev.m IS NOT NULL
+    SELECT a.u, a.seg, a.a_lo, j.key AS metric, json_type(j.value) AS t, j.value AS v
+    FROM events AS e
+    JOIN arm_units AS a USING (u), json_each(e.m) AS j
+    WHERE e.k = 6 AND e.m IS NOT NULL
 ),
 typed AS (
     SELECT
         u,
+        seg,
+        a_lo,
         metric,
         t = 'BOOLEAN' AS b,
         CASE
@@ -130,13 +112,14 @@ typed AS (
     FROM observations
 )
 SELECT
-    u,
+    seg,
+    a_lo,
     metric,
     CASE WHEN bool_and(b) THEN max(x) ELSE sum(x) END AS unit_value,
     count(*) FILTER (WHERE NOT b) AS nonbinary
 FROM typed
 WHERE isfinite(x)
-GROUP BY u, metric;
+GROUP BY u, seg, a_lo, metric;
 
 -- @rows
 -- The aggregate table (docs/aggregates.md), without the `input` section: the reader counts
@@ -145,31 +128,31 @@ WITH
 arm AS (
     SELECT
         seg,
-        arm,
+        getvariable('arms')[CAST(a_lo AS BIGINT)] AS arm,
         count(*) AS units,
         sum(n) AS exposures,
-        sum(n * n) AS exposures_sq,
+        sum(n::BIGINT * n) AS exposures_sq,
         count(*) FILTER (WHERE outcomes > 0) AS units_with_outcome,
         max(last_exposure) / 1000.0 AS last_exposure_s,
         max(last_outcome) / 1000.0 AS last_outcome_s,
         sum(err_s) AS err_sum,
-        sum(err_s * err_s) AS err_sum_sq,
-        sum(n * err_s) AS err_cross,
+        sum(err_s::BIGINT * err_s) AS err_sum_sq,
+        sum(n::BIGINT * err_s) AS err_cross,
         sum(fb_s) AS fb_sum,
-        sum(fb_s * fb_s) AS fb_sum_sq,
-        sum(n * fb_s) AS fb_cross,
+        sum(fb_s::BIGINT * fb_s) AS fb_sum_sq,
+        sum(n::BIGINT * fb_s) AS fb_cross,
         sum(lat_s) AS lat_sum,
         sum(lat_s * lat_s) AS lat_sum_sq,
         sum(lat_c) AS lat_count,
-        sum(lat_c * lat_c) AS lat_count_sq,
+        sum(lat_c::BIGINT * lat_c) AS lat_count_sq,
         sum(lat_s * lat_c) AS lat_cross,
         sum(cost_s) AS cost_sum,
         sum(cost_s * cost_s) AS cost_sum_sq,
         sum(cost_c) AS cost_count,
-        sum(cost_c * cost_c) AS cost_count_sq,
+        sum(cost_c::BIGINT * cost_c) AS cost_count_sq,
         sum(cost_s * cost_c) AS cost_cross
     FROM arm_units
-    GROUP BY seg, arm
+    GROUP BY seg, a_lo
 ),
 arm_rows AS (
     SELECT seg, arm, unnest([
@@ -204,17 +187,19 @@ arm_rows AS (
 ),
 arm_metrics AS (
     SELECT
-        a.seg,
-        a.arm,
-        m.metric,
-        sum(m.unit_value) AS total,
-        sum(m.unit_value * m.unit_value) AS total_sq,
+        seg,
+        getvariable('arms')[CAST(a_lo AS BIGINT)] AS arm,
+        metric,
+        sum(unit_value) AS total,
+        sum(unit_value * unit_value) AS total_sq,
         count(*) AS units,
-        sum(m.nonbinary) AS observations_nonbinary
-    FROM metric_units AS m
-    JOIN arm_units AS a USING (u)
-    GROUP BY a.seg, a.arm, m.metric
+        sum(nonbinary) AS observations_nonbinary
+    FROM metric_units
+    GROUP BY seg, a_lo, metric
 ),
+-- latencies by bucket: with --by, every in-experiment exposure of a unit in an arm, with the
+-- unit's segment; without, the exposures that assign an arm less those of units assigned
+-- several (the same requests, without a join of every exposure to its unit)
 sketch AS (
     SELECT
         a.seg,
@@ -224,9 +209,22 @@ sketch AS (
             ELSE 'b' || CAST(ceil(ln(e.lat) / getvariable('log_gamma')) AS BIGINT)
         END AS bucket,
         count(*) AS n
-    FROM ev AS e
+    FROM events AS e
     JOIN arm_units AS a USING (u)
-    WHERE e.k = 4 AND e.lat IS NOT NULL
+    WHERE getvariable('by_segment') AND e.k = 4 AND e.lat IS NOT NULL
+    GROUP BY ALL
+    UNION ALL
+    SELECT
+        NULL,
+        getvariable('arms')[CAST(e.a AS BIGINT)],
+        CASE
+            WHEN e.lat <= 0 THEN 'zero'
+            ELSE 'b' || CAST(ceil(ln(e.lat) / getvariable('log_gamma')) AS BIGINT)
+        END AS bucket,
+        count(*) AS n
+    FROM events AS e
+    WHERE NOT getvariable('by_segment') AND e.k = 4 AND e.a > 0 AND e.lat IS NOT NULL
+        AND e.u NOT IN (SELECT u FROM units WHERE n > 0 AND a_lo <> a_hi)
     GROUP BY ALL
 ),
 population AS (
@@ -235,36 +233,41 @@ population AS (
     WHERE n = 0 AND exposures > 0
     GROUP BY first_reason
     UNION ALL
-    SELECT 'multiple_assignments', count(*) FROM units WHERE n > 0 AND av_lo <> av_hi
+    SELECT 'multiple_assignments', count(*)
+    FROM units
+    WHERE n > 0 AND (a_lo <> a_hi OR other_lo IS DISTINCT FROM other_hi)
     UNION ALL
     SELECT 'unknown_variation', count(*)
     FROM units
-    WHERE n > 0 AND av_lo = av_hi AND NOT list_contains(getvariable('arms'), av_lo)
+    WHERE n > 0 AND a_lo = 0 AND a_hi = 0 AND other_lo = other_hi
     UNION ALL
     SELECT 'orphan_outcomes', coalesce(sum(outcomes), 0) FROM units WHERE exposures = 0
     UNION ALL
-    SELECT 'variation_mismatch', count(*)
-    FROM (SELECT arm, unnest(named) AS v FROM arm_units)
-    WHERE v <> arm
+    SELECT 'variation_mismatch', coalesce(sum(mismatched), 0) FROM arm_units
+),
+version_names AS (
+    SELECT hash(cv) AS cv_hash, cv, count(*) AS exposures, max(ts) / 1000.0 AS last_seen
+    FROM events
+    WHERE k IN (4, 5)
+    GROUP BY cv
 ),
 version_units AS (
     -- a unit that ran under one version counts there; the few that ran under several are
     -- counted under each, from their events
-    SELECT cv_lo AS cv, count(*) AS units FROM units WHERE cv_lo = cv_hi GROUP BY cv_lo
+    SELECT n.cv, count(*) AS units
+    FROM units AS x
+    JOIN version_names AS n ON n.cv_hash = x.cv_lo
+    WHERE x.cv_lo = x.cv_hi
+    GROUP BY n.cv
     UNION ALL
     SELECT cv, count(DISTINCT u)
-    FROM ev
+    FROM events
     WHERE k IN (4, 5) AND u IN (SELECT u FROM units WHERE cv_lo <> cv_hi)
     GROUP BY cv
 ),
 versions AS (
-    SELECT e.cv, v.units, e.exposures, e.last_seen
-    FROM (
-        SELECT cv, count(*) AS exposures, max(ts) / 1000.0 AS last_seen
-        FROM ev
-        WHERE k IN (4, 5)
-        GROUP BY cv
-    ) AS e
+    SELECT n.cv, v.units, n.exposures, n.last_seen
+    FROM version_names AS n
     JOIN (SELECT cv, sum(units) AS units FROM version_units GROUP BY cv) AS v USING (cv)
 )
 SELECT 'population' AS section, NULL AS segment, NULL AS variation, NULL AS metric, stat,

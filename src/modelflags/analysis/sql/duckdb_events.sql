@@ -4,7 +4,7 @@
 -- source's columns are the event's keys, typed (VARCHAR text, TIMESTAMPTZ timestamp, BOOLEAN
 -- flags, DOUBLE numbers, JSON metrics) plus `filename` and `segment`, the JSON value of the
 -- --by attribute (NULL without --by). Parameters are DuckDB variables: flag_key, since,
--- until, config_version (NULL when not given) and by_segment (BOOLEAN).
+-- until, config_version (NULL when not given), by_segment (BOOLEAN) and arms (VARCHAR[]).
 --
 -- k is the reader's verdict on the event:
 --   0 malformed: not a JSON object, or event, eventId or timestamp missing or unreadable
@@ -12,18 +12,25 @@
 --   3 without a unitId       4 an exposure in the experiment
 --   5 another exposure       6 an outcome
 -- Only the flag's usable events (k >= 4) keep a payload, and only the columns their kind
--- uses: everything the aggregation reads, nothing else (ten million events fit in memory).
+-- uses: everything the aggregation reads, nothing else (about 100 bytes an event).
 INSERT INTO events
 SELECT
     k,
     CASE WHEN k > 0 THEN hash("eventId") END AS h,
     CASE WHEN k >= 4 THEN hash("unitId") END AS u,
     CASE WHEN k >= 4 THEN epoch_ms("timestamp") END AS ts,
-    -- the variation: assigned (exposures in the experiment) or named (outcomes); for a
-    -- malformed event, the file it came from
+    -- the variation, assigned (exposures in the experiment) or named (outcomes): a, its
+    -- place among the split's arms (1, 2, ...; 0 for another variation, a missing assigned
+    -- one included), and av, the name of another variation; for a malformed event, av is the
+    -- file it came from
     CASE
-        WHEN k = 4 THEN coalesce("assignedVariation", '')
-        WHEN k = 6 THEN "variation"
+        WHEN k = 4 THEN coalesce(list_position(getvariable('arms'), "assignedVariation"), 0)
+        WHEN k = 6 AND "variation" IS NOT NULL
+            THEN coalesce(list_position(getvariable('arms'), "variation"), 0)
+    END::USMALLINT AS a,
+    CASE
+        WHEN k = 4 AND NOT list_contains(getvariable('arms'), coalesce("assignedVariation", ''))
+            THEN coalesce("assignedVariation", '')
         WHEN k = 0 THEN filename
     END AS av,
     -- the reason of an exposure out of the experiment, after its time: the smallest value is
@@ -38,7 +45,7 @@ SELECT
     CASE WHEN k = 4 THEN CAST(coalesce("fallbackUsed", false) AS UTINYINT) END AS fb,
     CASE WHEN k = 4 AND isfinite("latencyMs") THEN "latencyMs" END AS lat,
     CASE WHEN k = 4 AND isfinite("estimatedCost") THEN "estimatedCost" END AS cost,
-    -- the --by attribute's value as text, after the time (as `r`)
+    -- the --by attribute's value as text, after the time (as the reason's)
     CASE
         WHEN k <> 4 OR NOT getvariable('by_segment') THEN NULL
         ELSE lpad(CAST(epoch_ms("timestamp") AS VARCHAR), 16, '0') || CASE
