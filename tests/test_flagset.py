@@ -1,5 +1,5 @@
 """The direct path, ``load_flags(src).evaluate(key, context)``: the same semantics as the
-provider (DESIGN section 2, evaluation order), and it never raises (section 8)."""
+provider (the evaluation order of docs/flag-files.md), and it never raises."""
 
 from __future__ import annotations
 

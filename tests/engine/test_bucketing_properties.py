@@ -1,4 +1,4 @@
-"""Statistical and structural properties of assignment (DESIGN section 2).
+"""Statistical and structural properties of assignment (docs/assignment.md).
 
 The statistical tests are deterministic: unit ids come from fixed sequences or seeded RNGs and
 hypothesis runs derandomized, so a run that passes keeps passing. Each chi-square test rejects

@@ -4,7 +4,7 @@ uvicorn serves the Starlette app on 127.0.0.1 (an ephemeral port) in a thread; h
 the clients, several at a time. Checks the per-request evaluation through OpenFeature's
 transaction context, the simulated timeout that falls back to the `fallback` route, the
 exposure and outcome events with their join keys, and that a broken tracker never breaks
-the service (DESIGN sections 3 and 4, issue 3 item 6).
+the service.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A flag source served over HTTP: a real server on 127.0.0.1 with ETag / If-None-Match,
-polled by the provider behind the real OpenFeature client (DESIGN sections 2, 3 and 8)."""
+polled by the provider behind the real OpenFeature client."""
 
 from __future__ import annotations
 

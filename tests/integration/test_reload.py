@@ -1,8 +1,8 @@
 """Reloading through the real OpenFeature client: real files edited on disk while the
-provider serves, and the provider events a running service sees (DESIGN sections 3 and 8).
+provider serves, and the provider events a running service sees.
 
 Nothing here sleeps for correctness: every wait is a polling loop with a deadline, and the
-only timing assertion is the DESIGN's functional one (an edit visible within 1 s).
+only timing assertion is a functional one (an edit visible within 1 s).
 """
 
 from __future__ import annotations

@@ -242,7 +242,7 @@ def test_a_message_never_contains_the_secret() -> None:
 )
 @pytest.mark.timeout(10)
 def test_scanning_a_long_string_stays_linear(value: str) -> None:
-    """Hostile files are bounded (DESIGN section 8): no pattern backtracks quadratically.
+    """Hostile files are bounded (docs/security.md): no pattern backtracks quadratically.
     An unbounded URL scheme once took 30 s on 200,000 letters; a linear scan takes
     milliseconds, so the generous timeout only trips on a quadratic pattern."""
     assert find_secret(value, "api_key") is None

@@ -1,4 +1,4 @@
-"""The evaluation order of DESIGN section 2, as one pure function.
+"""The evaluation order (docs/flag-files.md, "Evaluation"), as one pure function.
 
 :func:`decide` returns plain values rather than an object so that both callers, the direct
 :class:`~modelflags.engine.flagset.FlagSet` path and the OpenFeature provider, build exactly

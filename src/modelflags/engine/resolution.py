@@ -36,7 +36,7 @@ class Resolution:
     """One evaluation's outcome, as returned by :meth:`FlagSet.evaluate`.
 
     ``value`` is a fresh copy the caller may mutate. ``metadata`` is the flag metadata of
-    DESIGN section 2 (``experimentKey``, ``assignmentUnit``, ``unitId``, ``rule``,
+    docs/flag-files.md (``experimentKey``, ``assignmentUnit``, ``unitId``, ``rule``,
     ``configVersion`` and the flag's own ``metadata``), built on first access.
     """
 

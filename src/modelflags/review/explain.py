@@ -35,7 +35,7 @@ __all__ = ["Clause", "Explanation", "Step", "explain"]
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the evaluation order (DESIGN section 2)."""
+    """One step of the evaluation order (docs/flag-files.md)."""
 
     step: str
     """state, unit, exclusions, rule, eligible, schedule, coverage, split or default."""
