@@ -417,6 +417,26 @@ def test_a_breached_latency_guardrail_leads_to_rollback() -> None:
     assert "above the 1.3\u00d7 guardrail" in data["decision"]["reasons"][0]
 
 
+def test_a_split_changed_mid_window_skips_the_sample_ratio_check_instead_of_investigating() -> None:
+    # served 50/50 under one version, the flag file now says 90/10 (a ramp is an edit)
+    flag = route_flag({"control": 90, "candidate": 10})
+    arms = {
+        "control": simulate(5000, resolved=0.7, seed=1),
+        "candidate": simulate(5000, resolved=0.7, seed=2),
+    }
+    one_version = table(arms, ("version", None, None, "v1", "units", 10000.0))
+    two_versions = table(
+        arms,
+        ("version", None, None, "v1", "units", 6000.0),
+        ("version", None, None, "v2", "units", 4000.0),
+    )
+    assert report(one_version, flag)["decision"]["action"] == "investigate"
+    data = report(two_versions, flag)
+    assert data["srm"]["mismatch"] is False and data["srm"]["pValue"] is None
+    assert "2 config versions" in data["srm"]["skipped"]
+    assert data["decision"]["action"] != "investigate"
+
+
 def test_multiple_assignments_above_one_percent_lead_to_investigate() -> None:
     units = {
         "control": simulate(900, resolved=0.7, seed=1),

@@ -143,6 +143,36 @@ def test_output_writes_the_html_to_the_file_only(
     assert "<html" in target.read_text(encoding="utf-8").lower()
 
 
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, events: Path, flags: Path
+) -> None:
+    target = tmp_path / "no-such-folder" / "report.html"
+    code, _, err = report(capsys, events, "--flag", FLAG, "--flags", flags, "--format", "html",
+                          "--output", target, "--now", NOW)  # fmt: skip
+    assert code == 1
+    assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("since", ["2026-11-29", "2026-11-29Z"])
+def test_a_time_without_a_zone_gets_an_example_that_works(
+    capsys: pytest.CaptureFixture[str], events: Path, flags: Path, since: str
+) -> None:
+    code, _, err = report(capsys, events, "--flag", FLAG, "--flags", flags, "--since", since)
+    assert code == 2
+    example = err.split("(e.g. ", 1)[1].split(")", 1)[0]
+    code, _, _ = report(capsys, events, "--flag", FLAG, "--flags", flags, "--since", example,
+                        "--now", NOW)  # fmt: skip
+    assert code == 0
+
+
+def test_rfc3339_times_may_be_lowercase(
+    capsys: pytest.CaptureFixture[str], events: Path, flags: Path
+) -> None:
+    code, _, _ = report(capsys, events, "--flag", FLAG, "--flags", flags,
+                        "--since", "2026-01-01t00:00:00z", "--now", NOW)  # fmt: skip
+    assert code == 0
+
+
 def test_a_missing_events_path_is_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, flags: Path
 ) -> None:

@@ -96,7 +96,7 @@ def build_report(
     guardrails = evaluate_guardrails(
         experiment.guardrails, control, treatments, metrics, method=method, now=moment
     )
-    srm = statistics.srm_test({arm.variation: arm.units for arm in arms}, weights)
+    srm = _srm(view, arms, weights)
     sample = sample_size(
         control, arms, primary, experiment.minimum_detectable_effect, binary=primary_binary
     )
@@ -188,6 +188,21 @@ def _recorded(arms: list[Arm], primary: str | None) -> float:
     if primary in BUILT_INS:
         return sum(arm.ratios[primary].count for arm in arms)
     return sum(arm.metrics[primary].recorded for arm in arms if primary in arm.metrics)
+
+
+def _srm(view: TableView, arms: list[Any], weights: dict[str, float]) -> statistics.Srm:
+    """The sample-ratio check against the split in the flag file now. When the events span
+    several config versions, the split they were served under may differ from today's (a
+    ramp is an edit): the check is skipped with a reason rather than blaming the logging."""
+    observed = {arm.variation: arm.units for arm in arms}
+    versions = [v for v in view.names("version") if view.number("version", None, v, "units")]
+    if len(versions) > 1:
+        skipped = (
+            f"the events span {len(versions)} config versions, whose splits may differ "
+            "(a ramp changes the split): check one with --config-version"
+        )
+        return statistics.Srm(None, False, observed, {}, skipped)
+    return statistics.srm_test(observed, weights)
 
 
 def _srm_json(srm: statistics.Srm) -> dict[str, Any]:

@@ -39,12 +39,15 @@ def context(spec: str) -> dict[str, Any]:
 
 def moment(text: str) -> float:
     """An RFC 3339 time with a zone (``2026-11-15T12:00:00Z``), as epoch seconds."""
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    example = "2026-11-15T12:00:00Z"
+    try:  # RFC 3339 allows a lowercase t and z
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not an RFC 3339 time: {text!r} (e.g. {example})"
+        ) from None
     if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"needs a time zone, e.g. {text}Z")
+        raise argparse.ArgumentTypeError(f"needs a time zone: {text!r} (e.g. {example})")
     return parsed.timestamp()
 
 

@@ -133,7 +133,11 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            print_error(f"{args.output}: cannot write: {error.strerror or error}")
+            return 1
     return 0
 
 
