@@ -173,6 +173,18 @@ def test_rfc3339_times_may_be_lowercase(
     assert code == 0
 
 
+def test_filters_that_leave_nothing_say_so(
+    capsys: pytest.CaptureFixture[str], events: Path, flags: Path
+) -> None:
+    code, out, _ = report(capsys, events, "--flag", FLAG, "--flags", flags, "--format", "json",
+                          "--config-version", "no-such-version", "--now", NOW)  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["input"]["outsideWindow"] > 0
+    (reason,) = data["decision"]["reasons"]
+    assert "filters left out all" in reason and "--config-version" in reason
+
+
 def test_a_missing_events_path_is_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, flags: Path
 ) -> None:

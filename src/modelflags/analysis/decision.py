@@ -66,6 +66,7 @@ class Evidence:
     margin: float | None = None
     decide_by: date | None = None
     today: date | None = None
+    filtered_out: float = 0.0  # events left out by --since/--until/--config-version
 
     @property
     def randomized(self) -> float:
@@ -212,6 +213,13 @@ def _leader(ev: Evidence) -> Arm | None:
 
 def _continue(ev: Evidence) -> Decision:
     reasons: list[str] = []
+    if ev.randomized <= 0 and ev.filtered_out > 0:
+        reasons.append(
+            f"no unit is left to compare: the --since, --until or --config-version filters "
+            f"left out all {ev.filtered_out:,.0f} events of this flag; widen them, or check "
+            "the config version against the events"
+        )
+        return Decision("continue", tuple(reasons), None)
     if ev.randomized <= 0:
         reasons.append(
             "no unit has been randomised yet (no exposure in the experiment was recorded for "

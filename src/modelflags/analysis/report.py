@@ -118,6 +118,7 @@ def build_report(
             test=experiment.test,
             margin=experiment.margin,
             decide_by=experiment.decide_by,
+            filtered_out=view.number("input", None, None, "outside_window"),
             today=today,
         )
     )
