@@ -297,3 +297,13 @@ def test_rounding_in_the_sums_does_not_breach_a_ratio_of_one() -> None:
     (result,) = judge(Guardrail(metric="cost", stat="mean", max_ratio=1.0), control, candidate)
     assert result.observed is not None and result.observed > 1.0
     assert result.status == "holds"
+
+
+def test_an_arms_own_rate_interval_stays_within_zero_and_one() -> None:
+    control = make_arm("control", traffic(400, 800, 1), error_rate=0.02, seed=3)
+    candidate = make_arm("candidate", traffic(40, 800, 2), error_rate=0.02, seed=5)
+    rule = Guardrail(metric="error", stat="rate", max=0.05)
+    (result,) = judge(rule, control, candidate, method="sequential")
+    assert result.ci95 is not None
+    assert 0.0 <= result.ci95[0] <= result.ci95[1] <= 1.0
+    assert result.observed is not None and result.observed > 0

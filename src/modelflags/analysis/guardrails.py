@@ -243,15 +243,18 @@ def _own_interval(
     """
     if found.value is None or found.variance is None:
         return None
+    counts = _counts(arm, found.metric, is_binary)
     if found.variance <= 0:
-        counts = _counts(arm, found.metric, is_binary)
         if counts is not None:
             return statistics.wilson_interval(*counts)
         return (found.value, found.value)
+    interval = found.ci95
     if method == "sequential":
         half = sequential.halfwidth(math.sqrt(found.variance), found.n)
-        return None if half is None else (found.value - half, found.value + half)
-    return found.ci95
+        interval = None if half is None else (found.value - half, found.value + half)
+    if interval is not None and counts is not None:  # a rate lies in [0, 1]
+        interval = (max(0.0, interval[0]), min(1.0, interval[1]))
+    return interval
 
 
 def _counts(arm: Arm, metric: str, is_binary: bool) -> tuple[float, float] | None:
