@@ -193,6 +193,16 @@ def test_telemetry_watches_outcomes_too() -> None:
     assert "no outcome from candidate for 90 minutes" in result.reason
 
 
+def test_telemetry_is_inconclusive_when_every_arm_went_quiet_together() -> None:
+    # events read an hour after the last one: the data ends, no arm broke
+    control = make_arm("control", traffic(10, 800, 1), last_exposure=NOW - 60 * 60)
+    candidate = make_arm("candidate", traffic(10, 800, 2), last_exposure=NOW - 60 * 60)
+    rule = Guardrail(metric="telemetry", max_silence_minutes=30)
+    (result,) = judge(rule, control, candidate)
+    assert result.status == "inconclusive"
+    assert "none from control for 60 minutes either" in result.reason
+
+
 def test_telemetry_holds_while_events_keep_arriving() -> None:
     control = make_arm("control", traffic(10, 800, 1))
     rule = Guardrail(metric="telemetry", max_silence_minutes=30)

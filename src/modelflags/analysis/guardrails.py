@@ -116,7 +116,7 @@ def _judge(
     now: float,
 ) -> GuardrailResult:
     if rule.metric == TELEMETRY:
-        return _telemetry(rule, arm, now)
+        return _telemetry(rule, arm, control, now)
     stat = rule.stat or "mean"
     bound: Bound = "max_ratio" if rule.max_ratio is not None else "max"
     threshold = float(rule.max_ratio if rule.max_ratio is not None else rule.max or 0.0)
@@ -267,9 +267,13 @@ def _counts(arm: Arm, metric: str, is_binary: bool) -> tuple[float, float] | Non
     return None
 
 
-def _telemetry(rule: Guardrail, arm: Arm, now: float) -> GuardrailResult:
+def _telemetry(rule: Guardrail, arm: Arm, control: Arm, now: float) -> GuardrailResult:
+    """Breached when the arm's exposures or outcomes stopped for longer than the limit while
+    the control's kept coming: events that stop in every arm at once are the end of the
+    data read (an export read later, a window), not a broken arm, and stay inconclusive."""
     limit = float(rule.max_silence_minutes or 0.0)
     last = [t for t in (arm.last_exposure, arm.last_outcome) if t is not None]
+    control_last = [t for t in (control.last_exposure, control.last_outcome) if t is not None]
 
     def result(observed: float | None, status: Status, reason: str) -> GuardrailResult:
         return GuardrailResult(
@@ -290,6 +294,15 @@ def _telemetry(rule: Guardrail, arm: Arm, now: float) -> GuardrailResult:
     silence = max(0.0, (now - min(last)) / 60.0)
     kind = "exposure" if min(last) == arm.last_exposure else "outcome"
     minutes, allowed = phrasing.number(silence), phrasing.number(limit)
+    control_silence = max(0.0, (now - min(control_last)) / 60.0) if control_last else None
+    if silence > limit and control_silence is not None and control_silence > limit:
+        return result(
+            silence,
+            "inconclusive",
+            f"no {kind} from {arm.variation} for {minutes} minutes, but none from "
+            f"{control.variation} for {phrasing.number(control_silence)} minutes either: the "
+            "events end for every arm (data read after it was written?), not for one",
+        )
     if silence > limit:
         return result(
             silence,
