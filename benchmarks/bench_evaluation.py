@@ -10,10 +10,9 @@ Rows, all timed in this one process over the same pre-built contexts, batches in
 * (c)  the direct path: ``modelflags.load_flags(path).evaluate(key, ctx_dict)``
 * (d)  floor 2: a plain function, ``mmh3`` + dict
 
-The flag is the peer harness's reference flag (``../shared/bench``): three object variations,
-one rule ``accountId $in [3 accounts]`` -> fallback, else a 90/10 split on the targeting key.
-The contexts are the peer harness's 10,000 contexts (``make_contexts`` from
-``../shared/bench/common.py`` when that folder exists, else an identical built-in generator).
+The flag is the reference flag of the peer comparison (benchmarks/README.md): three object
+variations, one rule ``accountId $in [3 accounts]`` -> fallback, else a 90/10 split on the
+targeting key. The 10,000 contexts come from a seeded generator (:func:`make_contexts`).
 
 Every row's correctness is checked before timing: excluded accounts get ``fallback``, the
 others control or candidate with a candidate share of 8-12%, the same answer twice, and the
@@ -34,7 +33,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import importlib.util
 import json
 import os
 import platform
@@ -56,7 +54,7 @@ from openfeature.provider.in_memory_provider import InMemoryFlag, InMemoryProvid
 import modelflags
 
 # --------------------------------------------------------------------------------------------
-# The flag (the same as ../shared/bench/bench_modelflags.py) and the contexts
+# The flag and the contexts
 # --------------------------------------------------------------------------------------------
 FLAG_KEY = "support_answer_model_route"
 CONTROL = {"modelRoute": "model_a", "promptVersion": "v3"}
@@ -90,15 +88,14 @@ EVALS = int(os.environ.get("BENCH_EVALS", "100000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "7"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "20000"))
 
-TARGET_CLIENT_RATIO = 1.10  # DESIGN section 7: at most 1.10x the InMemoryProvider floor
-TARGET_DIRECT_US = 1.5  # DESIGN section 7: at most 1.5 us for the reference flag
+TARGET_CLIENT_RATIO = 1.10  # at most 1.10x the InMemoryProvider floor
+TARGET_DIRECT_US = 1.5  # at most 1.5 us for the reference flag
 CANDIDATE_SHARE = (0.08, 0.12)
 
-SHARED_COMMON = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "common.py"
 
-
-def builtin_contexts(n: int, seed: int = SEED) -> list[dict[str, str]]:
-    """The peer harness's generator (``common.make_contexts``), reproduced."""
+def make_contexts(n: int, seed: int = SEED) -> list[dict[str, str]]:
+    """``n`` distinct conversations (128-bit ids), each with one of 50 accounts, 8 locales
+    and a user id, from a fixed seed: the same contexts in every run."""
     rng = random.Random(seed)
     out: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -116,20 +113,6 @@ def builtin_contexts(n: int, seed: int = SEED) -> list[dict[str, str]]:
             }
         )
     return out
-
-
-def load_contexts(n: int) -> tuple[list[dict[str, str]], str]:
-    """The shared harness's contexts when ../shared/bench is there, else the built-in ones."""
-    if SHARED_COMMON.is_file():
-        spec = importlib.util.spec_from_file_location("_shared_bench_common", SHARED_COMMON)
-        if spec is not None and spec.loader is not None:
-            common = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(common)
-            contexts = common.make_contexts(n, SEED)
-            same = contexts == builtin_contexts(n)
-            note = "identical to" if same else "DIFFERENT from"
-            return contexts, f"../shared/bench/common.py make_contexts ({note} the built-in)"
-    return builtin_contexts(n), "built-in generator (../shared/bench not found)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,8 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     args = parser.parse_args(argv)
 
-    plain, contexts_from = load_contexts(N_CONTEXTS)
-    print(f"contexts: {len(plain)} from {contexts_from}")
+    plain = make_contexts(N_CONTEXTS)
+    print(f"contexts: {len(plain)} from the seeded generator (seed {SEED})")
     print(
         f"python {platform.python_version()}, modelflags {modelflags.__version__}; "
         f"warm-up {WARMUP}, {REPEATS} x {EVALS} evaluations per row, batches interleaved"
@@ -474,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
             "modelflags": modelflags.__version__,
             "params": {
                 "contexts": len(plain),
-                "contexts_from": contexts_from,
+                "contexts_seed": SEED,
                 "evals": EVALS,
                 "repeats": REPEATS,
                 "warmup": WARMUP,

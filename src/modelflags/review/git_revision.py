@@ -7,7 +7,7 @@ reads every file below it that :func:`~modelflags.loader.sources.is_flag_file` a
 sorted by path, as :class:`~modelflags.loader.sources.DirectorySource` does. Symbolic links
 are followed to what they point to at the revision (``git cat-file --follow-symlinks``), as
 the file system follows them on disk: a committed ``flags/assistant.yaml ->
-../shared/assistant.yaml`` reads ``shared/assistant.yaml`` as it was at the revision. As on
+../common/assistant.yaml`` reads ``common/assistant.yaml`` as it was at the revision. As on
 disk, a link to a directory below a directory path is not descended into, and a link whose
 target is absent is skipped. A link that leaves the repository (``/etc/flags.yaml``) raises
 :class:`~modelflags.errors.SourceError`: git holds no contents for it at the revision.
