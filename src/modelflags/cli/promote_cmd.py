@@ -60,12 +60,8 @@ def run(args: argparse.Namespace) -> int:
         location.file, old, edit.text, location.others,
         now=time.time(), contexts=args.context or (), samples=args.samples,
     )  # fmt: skip
-    if not args.dry_run:
-        try:
-            write_atomically(location.file, edit.text.encode("utf-8"))
-        except OSError as error:
-            print_error(f"{location.file}: cannot write: {error}")
-            return 1
+    if not args.dry_run:  # a failed write raises; cli.main prints it and exits 1
+        write_atomically(location.file, edit.text.encode("utf-8"))
     sys.stdout.write(edit.diff + "\n" + report_text(report))
     sys.stdout.write("".join(f"{line}\n" for line in _summary(edit)))
     return 0

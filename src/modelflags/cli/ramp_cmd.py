@@ -57,12 +57,8 @@ def run(args: argparse.Namespace) -> int:
         print_error(f"'{args.variation}' already has {percent}% of the split; no change")
         return 0
     report = edit_report(location.file, old, edit.text, location.others, now=time.time())
-    if not args.dry_run:
-        try:
-            write_atomically(location.file, edit.text.encode("utf-8"))
-        except OSError as error:
-            print_error(f"{location.file}: cannot write: {error}")
-            return 1
+    if not args.dry_run:  # a failed write raises; cli.main prints it and exits 1
+        write_atomically(location.file, edit.text.encode("utf-8"))
     sys.stdout.write(edit.diff + "\n" + report_text(report))
     sys.stdout.write("".join(f"{line}\n" for line in _summary(edit, report, percent)))
     return 0

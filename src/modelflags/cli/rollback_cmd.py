@@ -35,11 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if not edit.changed:
         print_error(f"flag '{args.flag}' is already off serving '{edit.variation}'; no change")
         return 0
-    if not args.dry_run:
-        try:
-            write_atomically(location.file, edit.text.encode("utf-8"))
-        except OSError as error:
-            print_error(f"{location.file}: cannot write: {error}")
-            return 1
+    if not args.dry_run:  # a failed write raises; cli.main prints it and exits 1
+        write_atomically(location.file, edit.text.encode("utf-8"))
     sys.stdout.write(edit.diff)
     return 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelflags.errors import FlagFileError, Issue, did_you_mean
+from modelflags.errors import FlagFileError, Issue, ModelFlagsError, did_you_mean
 from modelflags.loader import load_snapshot, open_source, parse_yaml
 from modelflags.loader.config import LoadedConfig
 from modelflags.loader.sources import Snapshot
@@ -140,8 +140,16 @@ def edit_report(
 
 def write_atomically(path: str | os.PathLike[str], content: bytes) -> None:
     """Replace ``path`` by ``content`` in one rename, keeping its permission bits: a reader
-    (a polling provider) sees the old file or the new one, never a part."""
+    (a polling provider) sees the old file or the new one, never a part. Raises
+    :class:`ModelFlagsError` (``PATH: cannot write: ...``) when it cannot."""
     path = Path(path)
+    try:
+        _replace(path, content)
+    except OSError as error:
+        raise ModelFlagsError(f"{path}: cannot write: {error.strerror or error}") from error
+
+
+def _replace(path: Path, content: bytes) -> None:
     mode = path.stat().st_mode & 0o7777
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
