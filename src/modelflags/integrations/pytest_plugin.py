@@ -1,0 +1,1 @@
+"""pytest fixtures for code that evaluates modelflags flags (registered through ``pytest11``)."""
