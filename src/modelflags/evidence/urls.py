@@ -7,6 +7,8 @@
 ``stdout:``             :class:`StdoutTracker` (JSON lines)
 ``structlog:``          :class:`StructlogTracker`
 ``memory:``             :class:`MemoryTracker`
+``otel:``               :class:`OtelTracker` on OpenTelemetry's global
+                        ``LoggerProvider`` (``modelflags[otel]``)
 ======================  ============================================
 """
 
@@ -44,5 +46,9 @@ def tracker_from_url(url: str) -> Tracker:
         return StructlogTracker()
     if scheme == "memory":
         return MemoryTracker()
-    known = "jsonl:///path, https://..., stdout:, structlog:, memory:"
+    if scheme == "otel":  # imports OpenTelemetry only now: it is an optional extra
+        from modelflags.evidence.otel_tracker import OtelTracker
+
+        return OtelTracker()
+    known = "jsonl:///path, https://..., stdout:, structlog:, memory:, otel:"
     raise ModelFlagsError(f"{url!r}: unknown tracker URL (known: {known})")
