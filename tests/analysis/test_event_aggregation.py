@@ -588,6 +588,45 @@ def test_parquet_attributes_and_metrics_read_like_json_lines(kit: Any, write_eve
     assert_same(table(found), table(aggregate(write_events(events), by="plan")))
 
 
+def test_parquet_metrics_as_json_text_read_like_json_lines(
+    kit: Any, write_events: Any, tmp_path: Path
+) -> None:
+    import duckdb
+
+    events = [
+        kit.exposure("u1"), kit.exposure("u2", "candidate"),
+        kit.outcome("u1", metrics={"resolved": True, "score": 2.5}),
+        kit.outcome("u2", "candidate", metrics={"resolved": False, "score": 1}),
+    ]  # fmt: skip
+    source = write_events(events)
+    path = tmp_path / "text-metrics.parquet"
+    with duckdb.connect() as con:
+        # a writer that stores metrics as JSON text, spaced as json.dumps spaces it
+        con.execute(
+            f"COPY (SELECT * REPLACE (' ' || replace(CAST(to_json(metrics) AS VARCHAR), ',', ', ') "
+            f"AS metrics) FROM read_json('{source}', format = 'newline_delimited')) "
+            f"TO '{path}' (FORMAT parquet)"
+        )
+        kind = con.execute(f"SELECT typeof(metrics) FROM '{path}' LIMIT 1").fetchone()
+    assert kind == ("VARCHAR",)
+    found = aggregate(path)
+    assert found.metrics() == ("resolved", "score")
+    assert_same(table(found), table(aggregate(source)))
+
+
+def test_metrics_that_are_not_an_object_are_no_observation(kit: Any, write_events: Any) -> None:
+    events = [
+        kit.exposure("u1"),
+        kit.outcome("u1", metrics=[{"resolved": True}]),
+        kit.outcome("u1", metrics="resolved"),
+        kit.outcome("u1", metrics=3),
+        kit.outcome("u1", metrics={"score": 2}),
+    ]
+    found = aggregate(write_events(events))
+    assert found.metrics() == ("score",)
+    assert found.metric_stat(None, "control", "score", "sum") == 2
+
+
 def test_json_arrays_are_read(basic: Any, kit: Any, tmp_path: Path) -> None:
     import json
 

@@ -4,9 +4,11 @@ The events are read once (DuckDB's JSON and Parquet readers, in parallel, told e
 keys to parse) into a compact in-memory table: per event only what the statistics need, the
 ids hashed to 64 bits, the variations as the arms' positions. Duplicates (an eventId read
 twice) are dropped from it, then every unit is aggregated once, in one pass, into a row of
-numbers; the table's rows come from those rows (and, for outcome metrics and latencies, from
-the events of the units in the arms). The SQL is in ``sql/duckdb_events.sql`` and
-``sql/duckdb_aggregate.sql``; ``docs/aggregates.md`` is the contract it implements.
+numbers (what few units need, apart, from their events alone: every aggregate of the main
+pass is state held for each of millions of units); the table's rows come from those rows
+(and, for outcome metrics and latencies, from the events of the units in the arms). The SQL
+is in ``sql/duckdb_events.sql`` and ``sql/duckdb_aggregate.sql``; ``docs/aggregates.md`` is
+the contract it implements.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ def _parquet_source(con: Any, files: Sequence[str], by: str | None, numbered: bo
         if kind.startswith(("STRUCT", "MAP")):
             return f"to_json({_quote(name, chr(34))})"
         if kind in ("VARCHAR", "JSON"):
-            return f"TRY_CAST({_quote(name, chr(34))} AS JSON)"
+            # json() makes the text compact, as the JSON reader's (see duckdb_events.sql)
+            return f"json(TRY_CAST({_quote(name, chr(34))} AS JSON))"
         return None
 
     columns = []
@@ -204,7 +207,7 @@ def _bad_events(con: Any, files: EventFiles) -> tuple[int, int, list[str]]:
     return torn, malformed, places
 
 
-def _aggregate(con: Any, arms: int) -> tuple[list[Row], int]:
+def _aggregate(con: Any, arms: int, by_segment: bool) -> tuple[list[Row], int]:
     """The table's rows (all but ``input``) from the events, and how many duplicates."""
     statements = _statements()
     con.execute(statements["duplicates"])
@@ -212,7 +215,9 @@ def _aggregate(con: Any, arms: int) -> tuple[list[Row], int]:
     if duplicates:
         con.execute(statements["deduplicate"])
     named = ", ".join(f"count(*) FILTER (WHERE k = 6 AND a = {i})" for i in range(1, arms + 1))
-    con.execute(statements["units"].replace("{{named}}", named))
+    segment = "substr(min(segment_key), 17)" if by_segment else "CAST(NULL AS VARCHAR)"
+    con.execute(statements["units"].replace("{{named}}", named).replace("{{segment}}", segment))
+    con.execute(statements["rare_units"])
     con.execute(statements["arm_units"])
     con.execute(statements["metric_units"])
     rows = [Row(*found) for found in con.execute(statements["rows"]).fetchall()]
@@ -266,7 +271,7 @@ def aggregate_events(
             counts = dict(con.execute("SELECT k, count(*) FROM events GROUP BY k").fetchall())
             torn, malformed, places = _bad_events(con, files)
             say(f"read {sum(counts.values()):,} events in {time.monotonic() - started:.1f} s")
-            rows, duplicates = _aggregate(con, len(arms))
+            rows, duplicates = _aggregate(con, len(arms), by is not None)
         except duckdb.Error as error:
             raise ModelFlagsError(f"cannot read events: {' '.join(str(error).split())}") from None
         finally:

@@ -2,7 +2,7 @@
 --
 -- Input: the table `events` (duckdb_events.sql). Parameters (DuckDB variables): arms
 -- (VARCHAR[], the split's variations) and log_gamma (ln γ of the latency sketch); {{named}} is
--- replaced by one count per arm (see @units). docs/aggregates.md is the contract;
+-- replaced by one count per arm and {{segment}} by the segment's aggregate (see @units). docs/aggregates.md is the contract;
 -- clickhouse.sql and bigquery.sql compute the same table from an events table.
 --
 -- The statements run in order, each introduced by a `-- @name` line. Every unit is
@@ -30,20 +30,19 @@ WHERE rowid IN (
 
 -- @units
 -- Per unit: its exposures in the experiment (how many; the arms they assign, a_lo = a_hi when
--- one; other variations they name, by hash; the request-level sums), the reason of its
--- earliest exposure, the segment of its earliest exposure in the experiment, the config
--- versions it ran under (by hash), its outcomes, and how many of them name a variation and
--- each arm (`named_arms`: one count per arm, in the arms' order, for the mismatches).
+-- one; the request-level sums), the segment of its earliest exposure in the experiment
+-- ({{segment}}: the expression below with --by, NULL without), the config versions it ran
+-- under (by hash), its outcomes, and how many of them name a variation and each arm
+-- (`named_arms`: one count per arm, in the arms' order, for the mismatches). Every aggregate
+-- here is state held for each of millions of units, so what only a few units need is
+-- computed apart, in rare_units.
 CREATE OR REPLACE TEMP TABLE units AS
 SELECT
     u,
     CAST(count(err) AS INTEGER) AS n,
     min(a) FILTER (WHERE k = 4) AS a_lo,
     max(a) FILTER (WHERE k = 4) AS a_hi,
-    min(hash(av)) FILTER (WHERE k = 4 AND av IS NOT NULL) AS other_lo,
-    max(hash(av)) FILTER (WHERE k = 4 AND av IS NOT NULL) AS other_hi,
-    substr(min(reason_key), 17) AS first_reason,
-    substr(min(segment_key), 17) AS seg,
+    {{segment}} AS seg,
     max(ts) FILTER (WHERE k = 4) AS last_exposure,
     CAST(coalesce(sum(err), 0) AS INTEGER) AS err_s,
     CAST(coalesce(sum(fb), 0) AS INTEGER) AS fb_s,
@@ -60,6 +59,20 @@ SELECT
     [{{named}}] AS named_arms
 FROM events
 WHERE k >= 4
+GROUP BY u;
+
+-- @rare_units
+-- Per unit with exposures out of the experiment or naming another variation (few units): the
+-- reason of its earliest exposure out of the experiment, and the other variations its
+-- exposures in the experiment name (by hash; other_lo = other_hi when one).
+CREATE OR REPLACE TEMP TABLE rare_units AS
+SELECT
+    u,
+    substr(min(reason_key), 17) AS first_reason,
+    min(hash(av)) FILTER (WHERE k = 4) AS other_lo,
+    max(hash(av)) FILTER (WHERE k = 4) AS other_hi
+FROM events
+WHERE k = 5 OR (k = 4 AND av IS NOT NULL)
 GROUP BY u;
 
 -- @arm_units
@@ -89,37 +102,31 @@ WHERE n > 0 AND a_lo = a_hi AND a_lo > 0;
 -- Per unit in an arm and outcome metric: the maximum when every observation is a JSON boolean
 -- (did it happen at all), else the sum (true = 1, false = 0); and how many observations were
 -- not booleans. Values that are neither numbers nor booleans, or not finite, are no
--- observation. (Views, not tables: computed where the rows below read them, never held
--- whole in memory.)
+-- observation. The observations are grouped by unit first and joined to the units in the
+-- arms after: the join then sees one row per unit and metric, not one per observation. (A
+-- view, not a table: computed where the rows below read it, never held whole in memory.)
 CREATE OR REPLACE TEMP VIEW metric_units AS
 WITH observations AS (
-    SELECT a.u, a.seg, a.a_lo, j.key AS metric, json_type(j.value) AS t, j.value AS v
-    FROM events AS e
-    JOIN arm_units AS a USING (u), json_each(e.m) AS j
+    SELECT e.u, j.key AS metric, j.type = 'BOOLEAN' AS b, CASE
+        WHEN j.type = 'BOOLEAN' THEN CAST(CAST(j.value AS BOOLEAN) AS DOUBLE)
+        WHEN j.type IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(j.value AS DOUBLE)
+    END AS x
+    FROM events AS e, json_each(e.m) AS j
     WHERE e.k = 6 AND e.m IS NOT NULL
 ),
-typed AS (
+per_unit AS (
     SELECT
         u,
-        seg,
-        a_lo,
         metric,
-        t = 'BOOLEAN' AS b,
-        CASE
-            WHEN t = 'BOOLEAN' THEN CAST(CAST(v AS BOOLEAN) AS DOUBLE)
-            WHEN t IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(v AS DOUBLE)
-        END AS x
+        CASE WHEN bool_and(b) THEN max(x) ELSE sum(x) END AS unit_value,
+        count(*) FILTER (WHERE NOT b) AS nonbinary
     FROM observations
+    WHERE isfinite(x)
+    GROUP BY u, metric
 )
-SELECT
-    seg,
-    a_lo,
-    metric,
-    CASE WHEN bool_and(b) THEN max(x) ELSE sum(x) END AS unit_value,
-    count(*) FILTER (WHERE NOT b) AS nonbinary
-FROM typed
-WHERE isfinite(x)
-GROUP BY u, seg, a_lo, metric;
+SELECT a.seg, a.a_lo, p.metric, p.unit_value, p.nonbinary
+FROM per_unit AS p
+JOIN arm_units AS a USING (u);
 
 -- @rows
 -- The aggregate table (docs/aggregates.md), without the `input` section: the reader counts
@@ -227,19 +234,24 @@ sketch AS (
         AND e.u NOT IN (SELECT u FROM units WHERE n > 0 AND a_lo <> a_hi)
     GROUP BY ALL
 ),
+-- units with exposures out of the experiment only, or naming other variations, are among the
+-- rare units; the rest are told apart by their arms alone
 population AS (
-    SELECT 'reason:' || first_reason AS stat, count(*) AS value
-    FROM units
-    WHERE n = 0 AND exposures > 0
-    GROUP BY first_reason
+    SELECT 'reason:' || r.first_reason AS stat, count(*) AS value
+    FROM units AS x
+    JOIN rare_units AS r USING (u)
+    WHERE x.n = 0 AND x.exposures > 0
+    GROUP BY r.first_reason
     UNION ALL
     SELECT 'multiple_assignments', count(*)
-    FROM units
-    WHERE n > 0 AND (a_lo <> a_hi OR other_lo IS DISTINCT FROM other_hi)
+    FROM units AS x
+    LEFT JOIN rare_units AS r USING (u)
+    WHERE x.n > 0 AND (x.a_lo <> x.a_hi OR r.other_lo IS DISTINCT FROM r.other_hi)
     UNION ALL
     SELECT 'unknown_variation', count(*)
-    FROM units
-    WHERE n > 0 AND a_lo = 0 AND a_hi = 0 AND other_lo = other_hi
+    FROM units AS x
+    JOIN rare_units AS r USING (u)
+    WHERE x.n > 0 AND x.a_lo = 0 AND x.a_hi = 0 AND r.other_lo = r.other_hi
     UNION ALL
     SELECT 'orphan_outcomes', coalesce(sum(outcomes), 0) FROM units WHERE exposures = 0
     UNION ALL

@@ -54,8 +54,9 @@ SELECT
             ELSE CAST(segment AS VARCHAR)
         END
     END AS segment_key,
-    -- outcomes: their metrics (an object: name -> JSON value)
-    CASE WHEN k = 6 AND json_type(metrics) = 'OBJECT' THEN metrics END AS m
+    -- outcomes: their metrics (an object: name -> JSON value; the readers' JSON text is
+    -- compact, so an object is text that starts with a brace, told without parsing it again)
+    CASE WHEN k = 6 AND starts_with(metrics, '{') THEN metrics END AS m
 FROM (
     SELECT
         *,
