@@ -332,7 +332,7 @@ def test_input_counts_every_line_read(basic: Any, write_events: Any) -> None:
     counts = aggregate(write_events(basic)).input_counts()
     assert counts == {
         "events": 7, "duplicates": 0, "torn_lines": 0, "malformed": 0, "other_flags": 0,
-        "outside_window": 0, "no_unit": 0,
+        "outside_window": 0, "no_unit": 0, "assignments": 0,
     }  # fmt: skip
 
 

@@ -358,8 +358,11 @@ def test_a_table_without_input_rows_reports_null_counts() -> None:
     assert {
         key: value for key, value in data["input"].items() if key != "malformedLines"
     } == dict.fromkeys(
-        ("events", "duplicates", "tornLines", "malformed", "otherFlags", "outsideWindow", "noUnit")
-    )
+        (
+            "events", "duplicates", "tornLines", "malformed", "otherFlags", "outsideWindow",
+            "noUnit", "assignments",
+        )
+    )  # fmt: skip
 
 
 # -- sample size -------------------------------------------------------------------------

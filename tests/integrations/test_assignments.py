@@ -323,15 +323,11 @@ def _close(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the report reads an assignment event as an outcome: health's lastOutcome and "
-    "outcomeCoverage count it (analysis/sql/duckdb_events.sql classifies every event that is "
-    "not an exposure as an outcome)",
-)
 def test_the_report_does_not_count_assignments_as_outcomes(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     write_events(events, units=60, outcomes=False)
     both = report([events], tmp_path / "both.json")
     plain = report([without_assignments(events, tmp_path / "plain.jsonl")], tmp_path / "plain.json")
     assert both["health"] == plain["health"]
+    assert both["input"]["assignments"] == 60
+    assert plain["input"]["assignments"] == 0

@@ -115,7 +115,8 @@ class Aggregates:
 
     def input_counts(self) -> dict[str, float]:
         """The reader's counts: ``events``, ``duplicates``, ``torn_lines``, ``malformed``,
-        ``other_flags``, ``outside_window``, ``no_unit`` (empty for a warehouse table)."""
+        ``other_flags``, ``outside_window``, ``no_unit``, ``assignments`` (empty for a warehouse
+        table)."""
         return self._named("input")
 
     def population(self) -> dict[str, float]:

@@ -44,7 +44,7 @@ PROGRESS_BYTES = 256 << 20
 GAMMA = (1 + 0.01) / (1 - 0.01)
 """The latency sketch's bucket ratio (relative accuracy 1%)."""
 
-_KINDS = {1: "other_flags", 2: "outside_window", 3: "no_unit"}
+_KINDS = {1: "other_flags", 2: "outside_window", 3: "no_unit", 7: "assignments"}
 _TYPES = {
     "event": "VARCHAR",
     "eventId": "VARCHAR",

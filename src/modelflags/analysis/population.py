@@ -30,6 +30,7 @@ _INPUT = {
     "otherFlags": "other_flags",
     "outsideWindow": "outside_window",
     "noUnit": "no_unit",
+    "assignments": "assignments",
 }
 
 
@@ -100,5 +101,6 @@ def input_json(view: TableView, malformed_lines: Sequence[str]) -> dict[str, Any
         "otherFlags",
         "outsideWindow",
         "noUnit",
+        "assignments",
     ]
     return {key: counts[key] for key in order}

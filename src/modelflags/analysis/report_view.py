@@ -437,6 +437,7 @@ def _input_table(report: Mapping[str, Any]) -> Table:
         ("otherFlags", "events of other flags", False),
         ("outsideWindow", "outside the window", False),
         ("noUnit", "exposures without a unit", True),
+        ("assignments", "assignment events (not analysed)", False),
     ):
         n = number(data.get(key))
         body.append((Cell(label), Cell(count(n), "warn" if problem and n else "")))

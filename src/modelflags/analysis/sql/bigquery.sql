@@ -39,12 +39,14 @@
 -- A line-by-line translation of clickhouse.sql: the same steps, in the same order, with the
 -- same names.
 WITH
--- the flag's events in the window, with a unit, each eventId once
+-- the flag's exposures and outcomes in the window, with a unit, each eventId once
+-- (assignment events say what evaluation chose, not what ran: not analysed)
 flag_events AS (
     SELECT *
     FROM events
     WHERE flagKey = @flag_key
         AND unitId IS NOT NULL
+        AND event != 'assignment'
         AND (@since IS NULL
             OR `timestamp` >= @since)
         AND (@until IS NULL

@@ -38,12 +38,14 @@
 -- The same table as the DuckDB aggregation (tested against it); bigquery.sql is a line-by-line
 -- translation of this file.
 WITH
--- the flag's events in the window, with a unit, each eventId once
+-- the flag's exposures and outcomes in the window, with a unit, each eventId once
+-- (assignment events say what evaluation chose, not what ran: not analysed)
 flag_events AS (
     SELECT *
     FROM events
     WHERE flagKey = {flag_key:String}
         AND unitId IS NOT NULL
+        AND event != 'assignment'
         AND ({since:Nullable(DateTime64(3, 'UTC'))} IS NULL
             OR timestamp >= {since:Nullable(DateTime64(3, 'UTC'))})
         AND ({until:Nullable(DateTime64(3, 'UTC'))} IS NULL

@@ -14,7 +14,7 @@
 CREATE OR REPLACE TEMP TABLE duplicated AS
 SELECT h, count(*) - 1 AS extra
 FROM events
-WHERE k >= 4
+WHERE k BETWEEN 4 AND 6
 GROUP BY h
 HAVING count(*) > 1;
 
@@ -24,7 +24,7 @@ DELETE FROM events
 WHERE rowid IN (
     SELECT rowid
     FROM events
-    WHERE k >= 4 AND h IN (SELECT h FROM duplicated)
+    WHERE k BETWEEN 4 AND 6 AND h IN (SELECT h FROM duplicated)
     QUALIFY row_number() OVER (PARTITION BY h ORDER BY rowid) > 1
 );
 
@@ -58,7 +58,7 @@ SELECT
     CAST(count(a) FILTER (WHERE k = 6) AS INTEGER) AS named,
     [{{named}}] AS named_arms
 FROM events
-WHERE k >= 4
+WHERE k BETWEEN 4 AND 6
 GROUP BY u;
 
 -- @rare_units

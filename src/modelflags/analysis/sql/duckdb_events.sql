@@ -11,14 +11,15 @@
 --   1 another flag's event   2 outside the window or of another config version
 --   3 without a unitId       4 an exposure in the experiment
 --   5 another exposure       6 an outcome
--- Only the flag's usable events (k >= 4) keep a payload, and only the columns their kind
+--   7 an assignment event (what evaluation chose, not what ran: counted, not analysed)
+-- Only the flag's usable events (k 4 to 6) keep a payload, and only the columns their kind
 -- uses: everything the aggregation reads, nothing else (about 100 bytes an event).
 INSERT INTO events
 SELECT
     k,
     CASE WHEN k > 0 THEN hash("eventId") END AS h,
-    CASE WHEN k >= 4 THEN hash("unitId") END AS u,
-    CASE WHEN k >= 4 THEN epoch_ms("timestamp") END AS ts,
+    CASE WHEN k BETWEEN 4 AND 6 THEN hash("unitId") END AS u,
+    CASE WHEN k BETWEEN 4 AND 6 THEN epoch_ms("timestamp") END AS ts,
     -- the variation, assigned (exposures in the experiment) or named (outcomes): a, its
     -- place among the split's arms (1, 2, ...; 0 for another variation, a missing assigned
     -- one included), and av, the name of another variation; for a malformed event, av is the
@@ -63,6 +64,7 @@ FROM (
         CASE
             WHEN "event" IS NULL OR "eventId" IS NULL OR "timestamp" IS NULL THEN 0
             WHEN "flagKey" IS DISTINCT FROM getvariable('flag_key') THEN 1
+            WHEN "event" = 'assignment' THEN 7  -- what evaluation chose, not what ran
             WHEN "timestamp" < coalesce(getvariable('since'), '-infinity'::TIMESTAMPTZ)
                 OR "timestamp" >= coalesce(getvariable('until'), 'infinity'::TIMESTAMPTZ)
                 OR (
