@@ -27,7 +27,8 @@ EXPOSURE_FIELDS = {
     "variation", "assignedVariation", "reason", "rule", "inExperiment", "configVersion",
     "fallbackUsed",
     "fallbackReason", "modelRoute", "promptVersion", "retrievalProfile", "latencyMs",
-    "estimatedCost", "error", "errorType", "attributes",
+    "timeToFirstTokenMs", "estimatedCost", "promptTokens", "completionTokens", "error",
+    "errorType", "attributes",
 }  # fmt: skip
 OUTCOME_FIELDS = {
     "event", "eventId", "timestamp", "flagKey", "experimentKey", "assignmentUnit", "unitId",

@@ -35,10 +35,12 @@ ROUTE_FIELDS = ("modelRoute", "promptVersion", "retrievalProfile")
 EXPOSURE_KEYS = frozenset({
     "event", "eventId", "timestamp", "flagKey", "experimentKey", "assignmentUnit", "unitId",
     "variation", "assignedVariation", "reason", "rule", "inExperiment", "configVersion",
-    "fallbackUsed", "fallbackReason", "latencyMs", "estimatedCost", "error", "errorType",
-    "attributes",
+    "fallbackUsed", "fallbackReason", "latencyMs", "timeToFirstTokenMs", "estimatedCost",
+    "promptTokens", "completionTokens", "error", "errorType", "attributes",
 })  # fmt: skip
 """The keys of every exposure besides its route fields: no route field may take one."""
+
+_NO_TOKENS: tuple[None, None, None] = (None, None, None)
 
 _prefix = os.urandom(6).hex()
 _counter = itertools.count(1)
@@ -128,6 +130,7 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
     route: Mapping[str, Any] | None,
     latency_ms: float | None,
     estimated_cost: float | None,
+    tokens: tuple[int | None, int | None, float | None] | None,
     error: bool,
     error_type: str | None,
     attributes: Mapping[str, Any] | None,
@@ -136,8 +139,10 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
 
     ``fallback`` is the variation that ran instead of the assigned one (None: no fallback);
     ``route`` is (a copy of) the value that ran, when it is an object: its ``route_fields``
-    are written as top-level keys, null when absent or when ``route`` is None. Positional:
-    the background thread builds one per exposure.
+    are written as top-level keys, null when absent or when ``route`` is None. ``tokens`` is
+    ``(promptTokens, completionTokens, timeToFirstTokenMs)`` of a model call, or None when
+    none was recorded (all three null). Positional: the background thread builds one per
+    exposure.
 
     ``inExperiment`` is true only when the flag's own split randomised the unit (reason
     ``SPLIT`` and rule ``split``): a rule with its own split serves targeted traffic, and
@@ -172,8 +177,12 @@ def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per expo
         get = route.get
         for field in route_fields:
             event[field] = get(field)
+    prompt_tokens, completion_tokens, first_token_ms = _NO_TOKENS if tokens is None else tokens
     event["latencyMs"] = latency_ms
+    event["timeToFirstTokenMs"] = first_token_ms
     event["estimatedCost"] = estimated_cost
+    event["promptTokens"] = prompt_tokens
+    event["completionTokens"] = completion_tokens
     event["error"] = error
     event["errorType"] = error_type
     event["attributes"] = dict(attributes) if attributes else {}

@@ -18,7 +18,7 @@ from modelflags.evidence.tracker import Event
 if TYPE_CHECKING:
     from modelflags.evidence.recorder import Evidence
 
-__all__ = ["Exposure", "number", "snapshot"]
+__all__ = ["Exposure", "count", "number", "snapshot"]
 
 
 class Exposure:
@@ -34,6 +34,7 @@ class Exposure:
     _value: Any = None
     _latency: float | None = None
     _cost: float | None = None
+    _tokens: tuple[int | None, int | None, float | None] | None = None  # set by a model call
     _error = False
     _error_type: str | None = None
     _attributes: dict[str, Any] | None = None
@@ -90,13 +91,25 @@ class Exposure:
         estimated_cost: float | None = None,
         error: bool | None = None,
         error_type: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        time_to_first_token_ms: float | None = None,
         **attributes: Any,
     ) -> None:
-        """Set what was measured; extra keywords become ``attributes``."""
+        """Set what was measured; extra keywords become ``attributes``.
+
+        ``prompt_tokens`` and ``completion_tokens`` (counts, from the model's ``usage``) and
+        ``time_to_first_token_ms`` (of a streamed answer) are the model call's own fields;
+        a count that is not a whole number of zero or more is left null.
+        """
         if latency_ms is not None:
             self._latency = number(latency_ms)
         if estimated_cost is not None:
             self._cost = number(estimated_cost)
+        if prompt_tokens is not None or completion_tokens is not None:
+            self._set_tokens(prompt_tokens, completion_tokens, None)
+        if time_to_first_token_ms is not None:
+            self._set_tokens(None, None, number(time_to_first_token_ms))
         if error is not None:
             self._error = bool(error)
         if error_type is not None:
@@ -107,6 +120,17 @@ class Exposure:
             self._attributes.update(attributes)
         if not self._open:
             self._send()
+
+    def _set_tokens(
+        self, prompt: int | None, completion: int | None, first_token_ms: float | None
+    ) -> None:
+        """Merge what is given into the token fields (a None leaves a field as it was)."""
+        old_prompt, old_completion, old_first = self._tokens or (None, None, None)
+        self._tokens = (
+            old_prompt if prompt is None else count(prompt),
+            old_completion if completion is None else count(completion),
+            old_first if first_token_ms is None else first_token_ms,
+        )
 
     def _send(self) -> None:
         if self._sent:
@@ -136,8 +160,8 @@ class Exposure:
             attributes = dict(self._context_values) | (attributes or {})
         event = exposure_event(
             self._details, self._context, self._timestamp, fell_back, self._fallback_reason,
-            self._evidence._route_fields, self._route, self._latency, self._cost, self._error,
-            self._error_type, attributes,
+            self._evidence._route_fields, self._route, self._latency, self._cost, self._tokens,
+            self._error, self._error_type, attributes,
         )  # fmt: skip
         privacy = self._evidence._privacy
         return privacy.apply(event) if privacy.changes_events else event
@@ -161,6 +185,13 @@ def snapshot(context: Any, names: tuple[str, ...]) -> list[tuple[str, Any]] | No
 def _copied(value: Any) -> Any:
     kind = type(value)
     return value.copy() if kind is list or kind is dict else value
+
+
+def count(value: Any) -> int | None:
+    """A token count: a whole number of zero or more, or None for anything else."""
+    if type(value) is int and value >= 0:
+        return value
+    return None
 
 
 def number(value: Any) -> float | None:
