@@ -1,4 +1,5 @@
-"""``modelflags diff``: OLD NEW and --git REV, driven through the real command line."""
+"""``modelflags diff``: OLD NEW and --git REV, through ``main()`` against real files and real
+git repositories."""
 
 from __future__ import annotations
 

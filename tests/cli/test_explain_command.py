@@ -1,4 +1,4 @@
-"""``modelflags explain``: the real command line over the repository's flag files."""
+"""``modelflags explain`` through ``main()`` over the repository's flag files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import re
 import shlex
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,11 +82,9 @@ def test_context_from_a_file_and_from_stdin(cli: Cli, repo_flags: Path, tmp_path
     path = tmp_path / "context.json"
     path.write_text(json.dumps(PAID))
     from_file = cli("explain", SUPPORT, "--context", f"@{path}", "--flags", repo_flags)
-    from_stdin = subprocess.run(
-        [sys.executable, "-m", "modelflags", "explain", SUPPORT, "--context", "-",
-         "--flags", str(repo_flags)],
-        input=json.dumps(PAID), capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+    from_stdin = cli(
+        "explain", SUPPORT, "--context", "-", "--flags", repo_flags, input=json.dumps(PAID)
+    )
     assert from_file.returncode == from_stdin.returncode == 0, from_file.stderr
     assert from_file.stdout == from_stdin.stdout
     assert "unitId=conv-7" in from_file.stdout

@@ -1,14 +1,14 @@
-"""``modelflags promote``: through ``main()`` in-process for most cases, a real subprocess for
-a few, a result that ``validate --strict`` accepts, and a running OpenFeature provider that
-serves the winner once the file is edited."""
+"""``modelflags promote`` through ``main()``: the edit, a result that ``validate --strict``
+accepts, a run in a real git repository, and a running OpenFeature provider that serves the
+winner once the file is edited."""
 
 from __future__ import annotations
 
 import difflib
 import shutil
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from modelflags import ModelFlagsProvider
 from modelflags.cli import main
 from modelflags.engine.bucketing import Split
 
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 SUPPORT = "support_answer_model_route"
 ELIGIBLE = {"plan": "pro", "channel": "chat", "accountId": "acct_3"}
 WAIT = 5.0  # the longest a test waits for the provider; reached only when it fails
@@ -165,16 +166,9 @@ def test_a_running_provider_serves_the_winner_after_promote(
     assert "experimentKey" not in details.flag_metadata
 
 
-def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "modelflags", *map(str, args)],
-        capture_output=True, text=True, check=False, timeout=120, cwd=cwd,
-    )  # fmt: skip
-
-
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_real_runs_promote_then_validate_strictly_in_a_git_repository(git_repo: Path) -> None:
-    result = run("promote", SUPPORT, "candidate", "--samples", "1000", cwd=git_repo)
+def test_in_a_git_repository_promote_then_validate_strict_pass(cli: Cli, git_repo: Path) -> None:
+    result = cli("promote", SUPPORT, "candidate", "--samples", "1000", cwd=git_repo)
     assert result.returncode == 0, result.stderr
     assert "Promoted 'candidate'" in result.stdout
     stat = subprocess.run(
@@ -182,4 +176,4 @@ def test_real_runs_promote_then_validate_strictly_in_a_git_repository(git_repo: 
     ).stdout.split()
     assert stat[1:] != ["0", "flags/support.yaml"] and stat[2] == "flags/support.yaml"
     assert int(stat[0]) == 1  # one line added: the new default; the rest are removals
-    assert run("validate", "--strict", cwd=git_repo).returncode == 0
+    assert cli("validate", "--strict", cwd=git_repo).returncode == 0

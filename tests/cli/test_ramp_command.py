@@ -1,6 +1,6 @@
-"""``modelflags ramp``: through ``main()`` in-process for most cases, a real subprocess for a
-few, the printed blast radius against the engine, and a running OpenFeature provider that
-serves the new assignment once the file is edited."""
+"""``modelflags ramp`` through ``main()``: the edit, the printed blast radius against the
+engine, a run in a real git repository, and a running OpenFeature provider that serves the new
+assignment once the file is edited."""
 
 from __future__ import annotations
 
@@ -235,7 +235,7 @@ def test_a_running_provider_serves_the_ramped_assignment(
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_a_real_run_in_a_git_repository_is_a_one_line_diff(cli: Cli, git_repo: Path) -> None:
+def test_in_a_git_repository_a_ramp_is_a_one_line_diff(cli: Cli, git_repo: Path) -> None:
     result = cli("ramp", SUPPORT, "candidate", "25", cwd=git_repo)  # --flags defaults to flags/
     assert result.returncode == 0, result.stderr
     assert "control → candidate 15.0%" in result.stdout
@@ -246,7 +246,7 @@ def test_a_real_run_in_a_git_repository_is_a_one_line_diff(cli: Cli, git_repo: P
     }
 
 
-def test_help_and_missing_arguments_through_the_real_command(cli: Cli) -> None:
+def test_help_and_missing_arguments(cli: Cli) -> None:
     assert cli("ramp", SUPPORT, "candidate").returncode == 2
     result = cli("ramp", "--help")
     assert result.returncode == 0 and "PERCENT" in result.stdout and "--force" in result.stdout

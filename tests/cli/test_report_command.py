@@ -1,12 +1,11 @@
-"""``modelflags report``: real event files in, a report out; exit codes 0 and 2."""
+"""``modelflags report`` through ``main()``: real event files in, a report out; exit codes 0 and 2.
+(On a terminal the table is coloured: test_entry_points.py, which needs a real one.)"""
 
 from __future__ import annotations
 
 import json
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -226,16 +225,6 @@ def test_events_or_aggregates_are_needed(capsys: pytest.CaptureFixture[str], fla
     assert code == 2 and "EVENTS or --aggregates" in err
 
 
-def test_python_dash_m_modelflags_report_runs(events: Path, flags: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "modelflags", "report", str(events), "--flag", FLAG,
-         "--flags", str(flags), "--format", "markdown", "--now", NOW],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "control" in result.stdout and "candidate" in result.stdout
-
-
 def test_an_aggregate_table_gives_the_same_report_as_its_events(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, events: Path, flags: Path
 ) -> None:
@@ -285,29 +274,3 @@ def test_an_invalid_flag_file_is_exit_2_with_its_located_errors(
     code, _, err = report(capsys, events, "--flag", "f", "--flags", broken)
     assert code == 2
     assert f"{broken}:3:" in err
-
-
-def test_the_table_is_coloured_on_a_terminal(events: Path, flags: Path) -> None:
-    pty = pytest.importorskip("pty")
-    import os
-
-    leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    with subprocess.Popen(
-        [sys.executable, "-m", "modelflags", "report", str(events), "--flag", FLAG,
-         "--flags", str(flags), "--now", NOW],
-        stdout=follower, stderr=subprocess.PIPE, env=env,
-    ) as process:  # fmt: skip
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        assert process.wait(timeout=120) == 0
-    os.close(leader)
-    assert b"\x1b[" in b"".join(chunks)

@@ -1,4 +1,4 @@
-"""``modelflags rollback``: the kill switch as an edit, driven through the real command line."""
+"""``modelflags rollback``: the kill switch as an edit, through ``main()``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import difflib
 import os
 import shutil
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,18 @@ ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = "support_answer_model_route"
 
 
-def rollback(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "modelflags", "rollback", *map(str, args)],
-        capture_output=True, text=True, check=False, timeout=60, cwd=cwd,
-    )  # fmt: skip
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+Rollback = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def rollback(cli: Cli) -> Rollback:
+    """Run ``modelflags rollback ARGS...`` through ``main()`` (``cwd=`` optional)."""
+
+    def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return cli("rollback", *args, cwd=cwd)
+
+    return run
 
 
 @pytest.fixture
@@ -45,7 +52,7 @@ def changed_lines(old: str, new: str) -> tuple[list[str], list[str]]:
     )
 
 
-def test_rollback_changes_only_state_and_default(flags_dir: Path) -> None:
+def test_rollback_changes_only_state_and_default(rollback: Rollback, flags_dir: Path) -> None:
     path = flags_dir / "support.yaml"
     old = path.read_text()
     result = rollback(SUPPORT, "--file", path)
@@ -63,7 +70,9 @@ def test_rollback_changes_only_state_and_default(flags_dir: Path) -> None:
     )
 
 
-def test_rolled_back_flag_serves_the_target_with_reason_disabled(flags_dir: Path) -> None:
+def test_rolled_back_flag_serves_the_target_with_reason_disabled(
+    rollback: Rollback, flags_dir: Path
+) -> None:
     path = flags_dir / "support.yaml"
     assert rollback(SUPPORT, "--file", path).returncode == 0
     resolution = load_flags(path).evaluate(
@@ -72,7 +81,9 @@ def test_rolled_back_flag_serves_the_target_with_reason_disabled(flags_dir: Path
     assert (resolution.variant, resolution.reason) == ("fallback", "DISABLED")
 
 
-def test_to_picks_the_variation_and_state_absent_is_inserted(flags_dir: Path) -> None:
+def test_to_picks_the_variation_and_state_absent_is_inserted(
+    rollback: Rollback, flags_dir: Path
+) -> None:
     path = flags_dir / "assistant.yaml"
     old = path.read_text()
     result = rollback("reranker_top_k", "--to", "k12", "--file", path)
@@ -89,7 +100,9 @@ def test_to_picks_the_variation_and_state_absent_is_inserted(flags_dir: Path) ->
     assert (resolution.variant, resolution.value, resolution.reason) == ("k12", 12, "DISABLED")
 
 
-def test_without_fallback_the_default_stays_and_plain_on_off_names_work(flags_dir: Path) -> None:
+def test_without_fallback_the_default_stays_and_plain_on_off_names_work(
+    rollback: Rollback, flags_dir: Path
+) -> None:
     path = flags_dir / "assistant.yaml"
     old = path.read_text()
     result = rollback("summarizer_streaming", "--file", path)
@@ -114,7 +127,7 @@ flags:
 """
 
 
-def test_flow_style_and_quoted_values_keep_their_style(tmp_path: Path) -> None:
+def test_flow_style_and_quoted_values_keep_their_style(rollback: Rollback, tmp_path: Path) -> None:
     path = tmp_path / "flow.yaml"
     path.write_text(FLOW)
     assert rollback("quoted", "--to", "large", "--file", path).returncode == 0
@@ -127,7 +140,7 @@ def test_flow_style_and_quoted_values_keep_their_style(tmp_path: Path) -> None:
         assert (resolution.variant, resolution.reason) == ("large", "DISABLED")
 
 
-def test_crlf_line_endings_are_kept(tmp_path: Path) -> None:
+def test_crlf_line_endings_are_kept(rollback: Rollback, tmp_path: Path) -> None:
     path = tmp_path / "crlf.yaml"
     original = b"version: 1\r\nflags:\r\n  f:\r\n    default: a\r\n    variations: {a: 1, b: 2}\r\n"
     path.write_bytes(original)
@@ -137,7 +150,9 @@ def test_crlf_line_endings_are_kept(tmp_path: Path) -> None:
     )
 
 
-def test_unknown_variation_exits_1_with_did_you_mean_and_leaves_the_file(flags_dir: Path) -> None:
+def test_unknown_variation_exits_1_with_did_you_mean_and_leaves_the_file(
+    rollback: Rollback, flags_dir: Path
+) -> None:
     path = flags_dir / "support.yaml"
     before = path.read_bytes()
     result = rollback(SUPPORT, "--to", "candidat", "--file", path)
@@ -149,7 +164,7 @@ def test_unknown_variation_exits_1_with_did_you_mean_and_leaves_the_file(flags_d
     assert path.read_bytes() == before
 
 
-def test_unknown_flag_exits_1_with_did_you_mean(flags_dir: Path) -> None:
+def test_unknown_flag_exits_1_with_did_you_mean(rollback: Rollback, flags_dir: Path) -> None:
     before = {p: p.read_bytes() for p in flags_dir.iterdir()}
     result = rollback("summarizer_modle", "--flags", flags_dir)
     assert result.returncode == 1
@@ -160,14 +175,16 @@ def test_unknown_flag_exits_1_with_did_you_mean(flags_dir: Path) -> None:
     assert {p: p.read_bytes() for p in flags_dir.iterdir()} == before
 
 
-def test_usage_errors_exit_2_and_help_exits_0() -> None:
+def test_usage_errors_exit_2_and_help_exits_0(rollback: Rollback) -> None:
     assert rollback().returncode == 2
     assert rollback(SUPPORT, "--bogus").returncode == 2
     result = rollback("--help")
     assert result.returncode == 0 and "--to VARIATION" in result.stdout
 
 
-def test_a_directory_finds_the_right_file_and_keeps_its_mode(flags_dir: Path) -> None:
+def test_a_directory_finds_the_right_file_and_keeps_its_mode(
+    rollback: Rollback, flags_dir: Path
+) -> None:
     support = flags_dir / "support.yaml"
     assistant = flags_dir / "assistant.yaml"
     support.chmod(0o640)
@@ -183,7 +200,7 @@ def test_a_directory_finds_the_right_file_and_keeps_its_mode(flags_dir: Path) ->
     assert (resolution.variant, resolution.reason) == ("fallback", "DISABLED")
 
 
-def test_default_flags_directory_and_dry_run(flags_dir: Path) -> None:
+def test_default_flags_directory_and_dry_run(rollback: Rollback, flags_dir: Path) -> None:
     before = (flags_dir / "support.yaml").read_bytes()
     result = rollback(SUPPORT, "--dry-run", cwd=flags_dir.parent)  # --flags defaults to flags/
     assert result.returncode == 0, result.stderr
@@ -191,7 +208,7 @@ def test_default_flags_directory_and_dry_run(flags_dir: Path) -> None:
     assert (flags_dir / "support.yaml").read_bytes() == before
 
 
-def test_rolling_back_twice_is_a_no_op(flags_dir: Path) -> None:
+def test_rolling_back_twice_is_a_no_op(rollback: Rollback, flags_dir: Path) -> None:
     path = flags_dir / "support.yaml"
     assert rollback(SUPPORT, "--file", path).returncode == 0
     after = path.read_bytes()
@@ -201,7 +218,7 @@ def test_rolling_back_twice_is_a_no_op(flags_dir: Path) -> None:
     assert path.read_bytes() == after
 
 
-def test_a_running_provider_picks_up_the_rollback(flags_dir: Path) -> None:
+def test_a_running_provider_picks_up_the_rollback(rollback: Rollback, flags_dir: Path) -> None:
     api.set_provider_and_wait(ModelFlagsProvider(flags_dir))
     client = api.get_client()
     context_attrs = {"conversationId": "c1", "plan": "pro", "channel": "chat"}
@@ -227,7 +244,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_in_a_git_repository_the_diff_is_two_lines(flags_dir: Path) -> None:
+def test_in_a_git_repository_the_diff_is_two_lines(rollback: Rollback, flags_dir: Path) -> None:
     repo = flags_dir.parent
     git(repo, "init", "-q")
     git(repo, "add", "flags")
@@ -255,7 +272,7 @@ flags:
 
 
 def test_a_flag_merged_by_another_is_refused_and_the_merging_one_rolls_back_alone(
-    tmp_path: Path,
+    rollback: Rollback, tmp_path: Path
 ) -> None:
     path = tmp_path / "merged.yaml"
     path.write_text(MERGED)

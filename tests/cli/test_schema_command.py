@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -14,26 +14,20 @@ from modelflags.loader import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schema" / "flag-file.schema.json"
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def run_schema() -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "modelflags", "schema"],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-
-
-def test_schema_prints_json_schema_and_exits_0() -> None:
-    result = run_schema()
+def test_schema_prints_json_schema_and_exits_0(cli: Cli) -> None:
+    result = cli("schema")
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     assert schema["$schema"].endswith("2020-12/schema")
     assert set(schema["properties"]) == {"version", "segments", "flags"}
 
 
-def test_committed_schema_matches_the_models() -> None:
-    # Regenerate with: python -m modelflags schema > schema/flag-file.schema.json
-    assert json.loads(COMMITTED.read_text()) == json.loads(run_schema().stdout)
+def test_committed_schema_matches_the_models(cli: Cli) -> None:
+    # Regenerate with: .venv/bin/modelflags schema > schema/flag-file.schema.json
+    assert json.loads(COMMITTED.read_text()) == json.loads(cli("schema").stdout)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "flags").glob("*.yaml")), ids=lambda p: p.name)
@@ -49,10 +43,7 @@ def test_the_schema_rejects_a_misspelt_key() -> None:
         jsonschema.validate(bad, json.loads(COMMITTED.read_text()))
 
 
-def test_schema_help_exits_0() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "modelflags", "schema", "--help"],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+def test_schema_help_exits_0(cli: Cli) -> None:
+    result = cli("schema", "--help")
     assert result.returncode == 0
     assert "yaml-language-server" in result.stdout

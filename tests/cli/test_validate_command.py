@@ -1,4 +1,4 @@
-"""``modelflags validate`` through the real command line: paths, errors with did-you-mean
+"""``modelflags validate`` through ``main()``: paths, errors with did-you-mean
 hints, warnings, --strict, --ignore, JSON output and exit codes."""
 
 from __future__ import annotations
@@ -139,6 +139,20 @@ def test_a_misspelt_key_gets_did_you_mean_from_the_format(cli: Cli, tmp_path: Pa
         f"{path}:10:5: [unknown-key] unknown key 'eligble'; did you mean 'eligible'?",
         f"{path}: 2 errors (warnings are checked once it loads)",
     ]
+
+
+def test_a_misspelt_key_holds_back_the_reference_errors_until_it_is_fixed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "route.yaml", DID_YOU_MEAN.replace("owner:", "ownr:"))
+    result = cli("validate", path)
+    assert (result.returncode, lines(result)) == (
+        1,
+        [
+            f"{path}:6:5: [unknown-key] unknown key 'ownr'; did you mean 'owner'?",
+            f"{path}: 1 error (warnings are checked once it loads)",
+        ],
+    )
 
 
 def test_strict_turns_warnings_into_a_failure(cli: Cli, tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ Subcommands raise on bad input; :func:`main` prints the error (located issues of
 file, or one line) and exits 1, so every command reports failures the same way.
 
 Exit codes: 0 ok, 1 findings or failure, 2 usage error. Every subcommand has ``--help``;
-those with structured output take ``--format text|json``.
+those with structured output take ``--format text|json``. ``modelflags --version`` prints
+``modelflags <version>``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import sys
 from collections.abc import Sequence
 
+from modelflags import __version__
 from modelflags.cli import (
     diff_cmd,
     explain_cmd,
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="modelflags",
         description="Review flag files, read experiments, and ramp, promote or roll back.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.register(sub)
