@@ -27,8 +27,9 @@ from typing import Any
 
 from modelflags.engine.flagset import FlagSet
 from modelflags.errors import FlagFileError, ModelFlagsError, SourceError
-from modelflags.loader.config import LoadedConfig, load_snapshot
-from modelflags.loader.sources import Source, open_source
+from modelflags.loader.config import LoadedConfig, load, load_snapshot
+from modelflags.loader.source import Source, SourceSpec
+from modelflags.loader.sources import open_source
 from modelflags.schema.conditions import segments_used
 from modelflags.schema.models import Flag, FlagFile
 
@@ -58,19 +59,17 @@ class Reload:
     notify: bool = False
 
 
-def load_flags(
-    source: str | os.PathLike[str] | Source, *, clock: Callable[[], float] | None = None
-) -> FlagSet:
+def load_flags(source: SourceSpec, *, clock: Callable[[], float] | None = None) -> FlagSet:
     """Load and compile a flag source once (no watching): the direct evaluation path.
+
+    A path or URL is closed once read; a :class:`Source` given is left open for its owner.
 
     >>> flags = load_flags("flags/")                                   # doctest: +SKIP
     >>> key, context = "support_answer_model_route", {"targetingKey": "c1"}  # doctest: +SKIP
     >>> flags.evaluate(key, context).variant                           # doctest: +SKIP
     'control'
     """
-    snapshot = open_source(source).fetch()
-    assert snapshot is not None  # a first fetch always returns the contents
-    return _compile(load_snapshot(snapshot), clock)
+    return _compile(load(source), clock)
 
 
 def _compile(loaded: LoadedConfig, clock: Callable[[], float] | None) -> FlagSet:
@@ -81,12 +80,13 @@ class FlagStore:
     """The current flags of one source, reloaded by a background poller.
 
     ``on_reload`` is called from the poller thread with each :class:`Reload` that has
-    ``notify`` set; the provider turns them into OpenFeature events.
+    ``notify`` set; the provider turns them into OpenFeature events. The store owns its
+    source, even one given as a :class:`Source`: :meth:`stop` closes it.
     """
 
     def __init__(
         self,
-        source: str | os.PathLike[str] | Source,
+        source: SourceSpec,
         *,
         poll_interval: float | None = None,
         clock: Callable[[], float] | None = None,
@@ -113,10 +113,9 @@ class FlagStore:
     def load(self) -> FlagSet:
         """Load the source for the first time; raises the located error when it is invalid."""
         with self._lock:
-            self._source = open_source(self._spec)
-            snapshot = self._source.fetch()
-            assert snapshot is not None
-            self.flags = _compile(load_snapshot(snapshot), self._clock)
+            if self._source is None:
+                self._source = open_source(self._spec)
+            self.flags = _compile(load(self._source), self._clock)
             return self.flags
 
     def swap(self, flags: FlagSet) -> FlagSet:
@@ -155,7 +154,7 @@ class FlagStore:
             # error (an unchanged invalid file must not read as a recovery).
             return Reload(error=self._invalid)
         try:
-            new = _compile(load_snapshot(snapshot), self._clock)
+            new = _compile(load_snapshot(snapshot, self._source.name), self._clock)
         except FlagFileError as error:
             self._invalid = error
             return Reload(error=error)
@@ -206,15 +205,14 @@ class FlagStore:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop polling and release the source."""
+        """Stop polling and close the source (a later :meth:`load` reads it again)."""
         self._polling = None
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self._thread = None
-        close = getattr(self._source, "close", None)
-        if callable(close):
-            close()
+        if self._source is not None:
+            self._source.close()
 
     def _poll(self, interval: float, on_reload: Callable[[Reload], None]) -> None:
         while not self._stop.wait(interval):
@@ -232,9 +230,8 @@ class FlagStore:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
-        after_fork = getattr(self._source, "after_fork", None)
-        if callable(after_fork):
-            after_fork()
+        if self._source is not None:
+            self._source.after_fork()
         if self._polling is not None:
             self._start_thread()
 

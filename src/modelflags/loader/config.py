@@ -1,5 +1,9 @@
 """A snapshot of flag files → one validated :class:`FlagFile`, or every located error.
 
+:func:`load` is the one loading path: the command line, :func:`~modelflags.store.load_flags`
+and a store's first load all read a source through it, and a store's reloads validate what
+they fetch with :func:`load_snapshot`, as it does.
+
 Files of a directory are validated one by one (so each error names its own file), then
 merged: a flag or segment defined in two files is an error naming both places. Checks that
 span files (a flag using a segment from another file) run on the merged config and are
@@ -13,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelflags.errors import FlagFileError, Issue
-from modelflags.loader.sources import Snapshot, Source, open_source
+from modelflags.loader.source import Snapshot, Source, SourceSpec
+from modelflags.loader.sources import read_source
 from modelflags.loader.yaml_document import Document, parse_yaml
 from modelflags.schema.models import FlagFile
 from modelflags.schema.semantics import semantic_issues
@@ -47,12 +52,15 @@ class LoadedConfig:
         return f"{origin}:{line}:{col}" if line else origin
 
 
-def load(source: str | os.PathLike[str] | Source) -> LoadedConfig:
-    """Read and validate a flag source once; raises FlagFileError or SourceError."""
-    snapshot = open_source(source).fetch()
-    assert snapshot is not None  # a first fetch always returns the contents
-    name = os.fspath(source) if isinstance(source, str | os.PathLike) else ""
-    return load_snapshot(snapshot, name)
+def load(source: SourceSpec) -> LoadedConfig:
+    """Read a flag source once and validate it; raises :class:`FlagFileError` with every
+    located issue, or :class:`~modelflags.errors.SourceError` when it cannot be read.
+
+    A path or URL is opened and closed here (:func:`read_source`); a :class:`Source` given is
+    read and left open for its owner.
+    """
+    name = source.name if isinstance(source, Source) else os.fspath(source)
+    return load_snapshot(read_source(source), name)
 
 
 def load_snapshot(snapshot: Snapshot, name: str = "") -> LoadedConfig:

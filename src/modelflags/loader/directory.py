@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 from modelflags.errors import SourceError
-from modelflags.loader.sources import Snapshot, is_flag_file, is_hidden
+from modelflags.loader.source import Snapshot, Source, is_flag_file, is_hidden
 from modelflags.loader.yaml_document import MAX_FILE_BYTES
 
 __all__ = ["ATOMIC_LINK", "REMOVAL_GRACE_SECONDS", "DirectorySource"]
@@ -34,6 +35,8 @@ REMOVAL_GRACE_SECONDS = 2.0
 
 _SCAN_ATTEMPTS = 5  # the directory changed under the reader: scan again at once, this often
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True)
 class _Listing:
@@ -42,6 +45,11 @@ class _Listing:
 
     files: tuple[tuple[str, str], ...]
     generations: tuple[tuple[str, str], ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        """The names of the flag files found."""
+        return frozenset(name for name, _ in self.files)
 
     def atomic(self, name: str) -> bool:
         """Whether the file ``name`` lies in a folder published by ``..data`` swaps."""
@@ -52,15 +60,13 @@ class _Moved(Exception):
     """A path vanished, or a generation was swapped, while the directory was being read."""
 
 
-class DirectorySource:
+class DirectorySource(Source):
     """Every ``*.yaml`` and ``*.yml`` file below a directory, merged (sorted by path).
 
-    Files are selected by :func:`~modelflags.loader.sources.is_flag_file`; hidden entries
+    Files are selected by :func:`~modelflags.loader.source.is_flag_file`; hidden entries
     are skipped; symbolic links to files are followed, links to directories are not
     descended into. ``clock`` (monotonic seconds) times ``removal_grace``.
     """
-
-    is_remote = False
 
     def __init__(
         self,
@@ -78,39 +84,57 @@ class DirectorySource:
         self._known: frozenset[str] = frozenset()
         self._missing_since: dict[str, float] = {}
 
+    def read(self) -> Snapshot:
+        """The current contents; raises :class:`~modelflags.errors.SourceError` while the
+        directory cannot be read or a file is missing within its grace."""
+        return self._retry(self._read_once)
+
     def fetch(self) -> Snapshot | None:
-        """The current contents, or ``None`` when unchanged; raises
-        :class:`~modelflags.errors.SourceError` while the directory cannot be read or a file
-        is missing within its grace."""
+        """The contents when changed, ``None`` when not; raises as :meth:`read` does."""
+        return self._retry(self._fetch_once)
+
+    def _retry(self, step: Callable[[], _T]) -> _T:
+        """``step()``, scanned again at once while the directory changes under it."""
         for _ in range(_SCAN_ATTEMPTS):
             try:
-                return self._fetch_once()
+                return step()
             except _Moved:
                 continue
         raise SourceError(f"{self.name}: files kept changing while being read")
 
+    def _read_once(self) -> Snapshot:
+        listing, stamp = self._look()
+        return self._take(listing, stamp)
+
     def _fetch_once(self) -> Snapshot | None:
+        listing, stamp = self._look()
+        if stamp == self._stamp:
+            self._known, self._missing_since = listing.names, {}
+            return None
+        previous = self._digest
+        snapshot = self._take(listing, stamp)
+        return None if snapshot.digest == previous else snapshot
+
+    def _look(self) -> tuple[_Listing, object]:
+        """Scan, hold back a missing file within its grace, and stamp what was found (the
+        generations, and each file's name, size, mtime and inode)."""
         listing = self._scan()
-        present = frozenset(name for name, _ in listing.files)
-        self._hold_missing(present, listing)
+        self._hold_missing(listing.names, listing)
         stamp = (listing.generations, tuple((name, *_stat(real)) for name, real in listing.files))
-        snapshot = None
-        if stamp != self._stamp:
-            contents = [_read(real) for _, real in listing.files]
-            if self._generations(listing) != listing.generations:
-                raise _Moved  # read across a swap: what was read may mix two generations
-            snapshot = Snapshot(
-                tuple((os.path.join(self.name, name), content)
-                      for (name, _), content in zip(listing.files, contents, strict=True)),
-                tuple(name for name, _ in listing.files),
-            )  # fmt: skip
-        self._known, self._missing_since = present, {}
-        if snapshot is None:
-            return None
-        self._stamp = stamp
-        if snapshot.digest == self._digest:
-            return None
-        self._digest = snapshot.digest
+        return listing, stamp
+
+    def _take(self, listing: _Listing, stamp: object) -> Snapshot:
+        """Read the files of ``listing`` and remember them as the contents last handed out."""
+        contents = [_read(real) for _, real in listing.files]
+        if self._generations(listing) != listing.generations:
+            raise _Moved  # read across a swap: what was read may mix two generations
+        snapshot = Snapshot(
+            tuple((os.path.join(self.name, name), content)
+                  for (name, _), content in zip(listing.files, contents, strict=True)),
+            tuple(name for name, _ in listing.files),
+        )  # fmt: skip
+        self._known, self._missing_since = listing.names, {}
+        self._stamp, self._digest = stamp, snapshot.digest
         return snapshot
 
     def _hold_missing(self, present: frozenset[str], listing: _Listing) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from modelflags.errors import FlagFileError, Issue, SourceError
 from modelflags.loader import load
 from modelflags.loader.config import load_snapshot
-from modelflags.loader.sources import Snapshot, open_source
+from modelflags.loader.sources import Snapshot, read_source
 from modelflags.review.git_revision import revision_snapshot
 from modelflags.schema.models import FlagFile
 
@@ -58,9 +58,7 @@ def working_tree_snapshot(paths: Sequence[str]) -> tuple[Snapshot, tuple[str, ..
         if not os.path.exists(path):
             absent.append(path)
             continue
-        snapshot = open_source(path).fetch()
-        assert snapshot is not None  # a first fetch always returns the contents
-        files.extend(snapshot.files)
+        files.extend(read_source(path).files)
     return Snapshot(tuple(dict(files).items())), tuple(absent)  # a file named twice: once
 
 

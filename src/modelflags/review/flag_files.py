@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from modelflags.errors import FlagFileError, Issue, ModelFlagsError, did_you_mean
-from modelflags.loader import load_snapshot, open_source, parse_yaml
+from modelflags.loader import load_snapshot, parse_yaml
 from modelflags.loader.config import LoadedConfig
-from modelflags.loader.sources import Snapshot
+from modelflags.loader.sources import Snapshot, read_source
 from modelflags.review.diff_report import DiffReport, diff_configs
 
 __all__ = [
@@ -61,13 +61,13 @@ def locate_flag(flag: str, file: str | None = None, flags: str | None = None) ->
             return FlagLocation(file)
         flags_path = Path(flags)
         if flags_path.is_dir() and Path(file).resolve().is_relative_to(flags_path.resolve()):
-            snapshot = _snapshot(flags)
+            snapshot = read_source(flags)
             rel = Path(file).resolve().relative_to(flags_path.resolve())
             name = os.path.join(flags, rel)
             return FlagLocation(file, tuple((n, c) for n, c in snapshot.files if n != name))
         return FlagLocation(file)
     spec = flags if flags is not None else "flags/"
-    snapshot = _snapshot(spec)
+    snapshot = read_source(spec)
     try:
         origin = load_snapshot(snapshot).origins.get(("flags", flag))
     except FlagFileError:  # a broken directory: find the flag file by file
@@ -167,9 +167,3 @@ def _replace(path: Path, content: bytes) -> None:
 def _with(file: str, text: str, others: Sequence[tuple[str, bytes]]) -> Snapshot:
     """The source's files with ``file`` holding ``text``."""
     return Snapshot((*((n, c) for n, c in others if n != file), (file, text.encode("utf-8"))))
-
-
-def _snapshot(spec: str) -> Snapshot:
-    snapshot = open_source(spec).fetch()
-    assert snapshot is not None  # a first fetch always returns the contents
-    return snapshot

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from modelflags.errors import FlagFileError, Issue, SourceError
 from modelflags.loader.config import load_snapshot
-from modelflags.loader.sources import Snapshot, UrlSource, open_source
+from modelflags.loader.sources import Snapshot, read_source
 from modelflags.review.lint import lint
 
 __all__ = ["SourceReport", "check_snapshot", "check_source"]
@@ -46,18 +46,12 @@ def check_source(
     """
     name = os.fspath(path)
     try:
-        source = open_source(name)
-        try:
-            snapshot = source.fetch()
-        finally:
-            if isinstance(source, UrlSource):
-                source.close()
+        snapshot = read_source(name)
     except SourceError as error:
         message = str(error).removeprefix(f"{name}: ")
         hint = "give a flag file, a directory of them or an http(s):// URL"
         issue = Issue("unreadable-source", message, hint)
         return SourceReport(name, None, None, (issue.at(name, 0, 0),), ())
-    assert snapshot is not None  # a first fetch always returns the contents
     return check_snapshot(snapshot, name, now=now, ignore=ignore)
 
 
