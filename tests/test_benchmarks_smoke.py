@@ -55,3 +55,18 @@ def test_bench_evidence_runs_checks_and_prints_its_report(tmp_path: Path) -> Non
         assert line in stdout, stdout
     assert result["ok"] is True
     assert result["collector_down"]["check"]["missing"] == 0
+
+
+def test_bench_startup_times_each_row_against_the_bare_interpreter(tmp_path: Path) -> None:
+    out = tmp_path / "startup.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_startup.py"), "--runs", "1",
+         "--rows", "bare,import,help", "--json", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "| python -c pass (floor) |" in proc.stdout
+    assert "| import modelflags |" in proc.stdout
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert [row["key"] for row in rows] == ["bare", "import", "help"]
+    assert all(row["median_ms"] > 0 for row in rows)
