@@ -13,9 +13,10 @@ never imports ``httpx``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING
+
+from modelflags._exports import lazy_exports
 
 if TYPE_CHECKING:
     from modelflags.engine.flagset import FlagSet
@@ -93,17 +94,7 @@ _HOMES = {
 """Each public name → the module it is imported from on first use."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)
 
 
 logging.getLogger("modelflags").addHandler(logging.NullHandler())

@@ -5,8 +5,9 @@ Never imports the engine: an event is data, read from evaluation results by duck
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from modelflags._exports import lazy_exports
 
 if TYPE_CHECKING:
     from modelflags.evidence.assignment import Assignments, assignment_event
@@ -57,42 +58,32 @@ __all__ = [
 ]
 
 _HOMES = {
-    "Assignments": "assignment",
-    "assignment_event": "assignment",
-    "read_events": "codec",
-    "OnFull": "dispatcher",
-    "ROUTE_FIELDS": "events",
-    "Exposure": "exposure",
-    "HttpTracker": "http_tracker",
-    "JsonlTracker": "jsonl_tracker",
-    "StdoutTracker": "jsonl_tracker",
-    "rotated_files": "jsonl_tracker",
-    "FlagLookup": "lookups",
-    "evaluation_attributes": "otel",
-    "otel_attributes": "otel",
-    "OtelTracker": "otel_tracker",
-    "ENV_VAR": "recorder",
-    "Evidence": "recorder",
-    "StructlogTracker": "structlog_tracker",
-    "BatchRejected": "tracker",
-    "Event": "tracker",
-    "MemoryTracker": "tracker",
-    "Tracker": "tracker",
-    "TrackerUnavailable": "tracker",
-    "tracker_from_url": "urls",
+    "Assignments": ".assignment",
+    "assignment_event": ".assignment",
+    "read_events": ".codec",
+    "OnFull": ".dispatcher",
+    "ROUTE_FIELDS": ".events",
+    "Exposure": ".exposure",
+    "HttpTracker": ".http_tracker",
+    "JsonlTracker": ".jsonl_tracker",
+    "StdoutTracker": ".jsonl_tracker",
+    "rotated_files": ".jsonl_tracker",
+    "FlagLookup": ".lookups",
+    "evaluation_attributes": ".otel",
+    "otel_attributes": ".otel",
+    "OtelTracker": ".otel_tracker",
+    "ENV_VAR": ".recorder",
+    "Evidence": ".recorder",
+    "StructlogTracker": ".structlog_tracker",
+    "BatchRejected": ".tracker",
+    "Event": ".tracker",
+    "MemoryTracker": ".tracker",
+    "Tracker": ".tracker",
+    "TrackerUnavailable": ".tracker",
+    "tracker_from_url": ".urls",
 }
 """Each public name → the module of this package that defines it (imported on first use, so
 ``import modelflags.evidence`` does not import ``httpx``, ``structlog`` or OpenTelemetry)."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

@@ -6,8 +6,9 @@ loader (a source, say) does not import the YAML parser, the schema and ``httpx``
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from modelflags._exports import lazy_exports
 
 if TYPE_CHECKING:
     from modelflags.loader.config import LoadedConfig, load, load_snapshot
@@ -37,34 +38,24 @@ __all__ = [
 ]
 
 _HOMES = {
-    "LoadedConfig": "config",
-    "load": "config",
-    "load_snapshot": "config",
-    "DirectorySource": "directory",
-    "Snapshot": "source",
-    "Source": "source",
-    "SourceSpec": "source",
-    "FileSource": "sources",
-    "InlineSource": "sources",
-    "open_source": "sources",
-    "read_source": "sources",
-    "UrlSource": "url_source",
-    "MAX_FILE_BYTES": "yaml_document",
-    "MAX_NODES": "yaml_document",
-    "Document": "yaml_document",
-    "parse_yaml": "yaml_document",
+    "LoadedConfig": ".config",
+    "load": ".config",
+    "load_snapshot": ".config",
+    "DirectorySource": ".directory",
+    "Snapshot": ".source",
+    "Source": ".source",
+    "SourceSpec": ".source",
+    "FileSource": ".sources",
+    "InlineSource": ".sources",
+    "open_source": ".sources",
+    "read_source": ".sources",
+    "UrlSource": ".url_source",
+    "MAX_FILE_BYTES": ".yaml_document",
+    "MAX_NODES": ".yaml_document",
+    "Document": ".yaml_document",
+    "parse_yaml": ".yaml_document",
 }
 """Each public name → the module of this package that defines it."""
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # looked up once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)
