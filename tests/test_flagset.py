@@ -318,6 +318,67 @@ def test_a_broken_mapping_context_is_an_error_result_not_an_exception(
     assert "broken context" in (result.error_message or "")
 
 
+ERRORS = """\
+version: 1
+flags:
+  keyed:
+    default: a
+    variations: {a: 1, b: 2}
+    assignment: {key: uid}
+    metadata: {team: support}
+    split: {a: 1, b: 1}
+  keyless:
+    default: a
+    variations: {a: 1, b: 2}
+    split: {a: 1, b: 1}
+"""
+ERROR_CONTEXTS: list[tuple[str, str, Any]] = [
+    ("unknown flag", "nope", {"uid": "u1"}),
+    ("missing unit attribute", "keyed", {"targetingKey": "t1"}),
+    ("missing targeting key", "keyless", {"uid": "u1"}),
+    ("unit of an unusable type", "keyed", {"uid": True}),
+    ("unit over the length bound", "keyed", {"uid": "x" * 2000}),
+    ("unit attribute with a lone surrogate", "keyed", {"uid": "\ud800"}),
+    ("targeting key with a lone surrogate", "keyless", {"targetingKey": "\ud800"}),
+    ("broken mapping", "keyed", BrokenContext()),
+]
+
+
+@pytest.fixture
+def errors_provider() -> Iterator[ModelFlagsProvider]:
+    provider = provider_from_yaml(ERRORS)
+    provider.initialize(EvaluationContext())
+    yield provider
+    provider.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("key", "context"),
+    [(key, context) for _, key, context in ERROR_CONTEXTS],
+    ids=[name for name, _, _ in ERROR_CONTEXTS],
+)
+def test_both_paths_report_an_error_with_the_same_code_message_and_metadata(
+    errors_provider: ModelFlagsProvider, key: str, context: Any
+) -> None:
+    provider = errors_provider
+    flags = provider.flags
+    assert flags is not None
+    direct = flags.evaluate(key, context)
+    if isinstance(context, BrokenContext):
+        of_context = EvaluationContext(None, context)
+    else:
+        attributes = {k: v for k, v in context.items() if k != "targetingKey"}
+        of_context = EvaluationContext(context.get("targetingKey"), attributes)
+    details = provider.resolve_integer_details(key, -1, of_context)
+    assert direct.error_code is not None
+    assert (details.error_code, details.error_message, details.flag_metadata) == (
+        direct.error_code,
+        direct.error_message,
+        direct.metadata,
+    )
+    assert (details.value, details.reason) == (-1, Reason.ERROR)
+
+
 def test_lone_surrogate_unit_id_is_an_error_result_not_an_exception(steps: FlagSet) -> None:
     result = steps.evaluate("covered", {"targetingKey": "\ud800"})
     assert result.error_code == ErrorCode.INVALID_CONTEXT

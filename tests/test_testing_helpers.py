@@ -111,6 +111,18 @@ def test_force_serves_the_variation_to_everyone_inside_the_block() -> None:
     assert all(d.error_code is None for d in inside)
 
 
+def test_force_overrides_a_matching_rule_and_keeps_the_flag_metadata() -> None:
+    provider = provider_from_yaml(FLAGS_YAML)
+    client = serve(provider)
+    internal = EvaluationContext(attributes={"conversationId": "c1", "email": "a@example.com"})
+    before = client.get_object_details(ROUTE, DEFAULT, internal)
+    with force(provider, ROUTE, "candidate"):
+        inside = client.get_object_details(ROUTE, DEFAULT, internal)
+    assert (before.variant, before.flag_metadata["rule"]) == ("control", "internal")
+    assert (inside.variant, inside.flag_metadata["rule"]) == ("candidate", "default")
+    assert {**inside.flag_metadata, "rule": "internal"} == before.flag_metadata
+
+
 def test_force_restores_the_served_flags_after_the_block() -> None:
     provider = provider_from_yaml(FLAGS_YAML)
     client = serve(provider)

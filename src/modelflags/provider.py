@@ -27,12 +27,15 @@ from openfeature.provider import AbstractProvider, Metadata
 from openfeature.track import TrackingEventDetails
 
 from modelflags.engine.compiled import CompiledFlag
-from modelflags.engine.evaluation import NOT_TEXT, decide, error_message
+from modelflags.engine.decision import Decision
+from modelflags.engine.evaluation import decide, failure, not_found_message
 from modelflags.engine.flagset import FlagSet
-from modelflags.engine.resolution import Resolution
+from modelflags.engine.resolution import Resolution, with_unit
 from modelflags.evidence.lookups import register, unregister
 from modelflags.evidence.recorder import Evidence
 from modelflags.loader.sources import Source
+from modelflags.schema.models import TARGETING_KEY
+from modelflags.schema.steps import StepName
 from modelflags.store import FlagStore, Reload
 
 __all__ = ["ModelFlagsProvider"]
@@ -41,6 +44,7 @@ log = logging.getLogger("modelflags.provider")
 
 _METADATA = Metadata(name="modelflags")
 _EMPTY: Mapping[str, Any] = {}
+_NO_METADATA: dict[str, str | int | float | bool] = {}
 
 
 # Which flag kinds (CompiledFlag.kind) each typed resolver serves.
@@ -189,7 +193,10 @@ class ModelFlagsProvider(AbstractProvider):
         flag = flags.flags.get(flag_key) if flags is not None else None
         if flag is None or flags is None:
             return _error(
-                default_value, ErrorCode.FLAG_NOT_FOUND, f"flag '{flag_key}' is not defined"
+                default_value,
+                ErrorCode.FLAG_NOT_FOUND,
+                not_found_message(flag_key),
+                with_unit(_NO_METADATA, StepName.UNKNOWN, None),
             )
         try:
             if context is None:
@@ -197,24 +204,24 @@ class ModelFlagsProvider(AbstractProvider):
             else:
                 attributes, targeting_key = context.attributes, context.targeting_key
                 if flag.reads_targeting_key:
-                    attributes = {**attributes, "targetingKey": targeting_key}
+                    attributes = {**attributes, TARGETING_KEY: targeting_key}
             now = flags.clock() if flag.has_schedule else None
-            variant, reason, rule, unit, error = decide(flag, attributes, targeting_key, now)
+            decision, unit = decide(flag, attributes, targeting_key, now)
             if flag.kind not in serves:
                 return _error(default_value, ErrorCode.TYPE_MISMATCH, _mismatch(flag, serves))
-            # resolution.with_unit, inlined: one Python call less on every evaluation
-            metadata = flag.metadata.copy()
-            metadata["rule"] = rule
-            if unit is not None:
-                metadata["unitId"] = unit
-            if error is not None:
-                return _error(default_value, ErrorCode(error), error_message(error, flag), metadata)
-            value = flag.fresh[variant]()
-            return FlagResolutionDetails(value, None, None, reason, variant, metadata)
-        except UnicodeEncodeError:  # a unit id with a lone surrogate cannot be hashed
-            return _error(default_value, ErrorCode.INVALID_CONTEXT, NOT_TEXT)
+            if decision.error is None:
+                # resolution.with_unit, inlined: one Python call less on every evaluation
+                metadata = flag.metadata.copy()
+                metadata["rule"] = decision.rule
+                if unit is not None:
+                    metadata["unitId"] = unit
+                variant = decision.variant
+                return FlagResolutionDetails(
+                    flag.fresh[variant](), None, None, decision.reason, variant, metadata
+                )
         except Exception as exc:  # evaluation never raises into the application
-            return _error(default_value, ErrorCode.GENERAL, f"evaluation failed: {exc!r}")
+            decision, unit = failure(flag, exc), None
+        return _failed(default_value, flag, decision, unit)
 
     # -- tracking --------------------------------------------------------------------------
 
@@ -265,7 +272,7 @@ class ModelFlagsProvider(AbstractProvider):
             return None
         attributes: dict[str, Any] = {}
         if isinstance(context, EvaluationContext):
-            attributes = {**context.attributes, "targetingKey": context.targeting_key}
+            attributes = {**context.attributes, TARGETING_KEY: context.targeting_key}
         elif isinstance(context, Mapping):  # the direct path's context: attributes as given
             attributes = dict(context)
         return flags.evaluate(flag_key, attributes)
@@ -312,6 +319,15 @@ def _error(
         reason=Reason.ERROR,
         flag_metadata=metadata or {},
     )
+
+
+def _failed(
+    default_value: Any, flag: CompiledFlag, decision: Decision, unit: str | None
+) -> FlagResolutionDetails[Any]:
+    """A decision with an error, reported as the direct path reports it: the caller's default,
+    the decision's code and message, and the flag metadata with its ``rule`` (and unit id)."""
+    metadata = with_unit(flag.metadata, decision.rule, unit)
+    return _error(default_value, ErrorCode(decision.error), decision.message, metadata)
 
 
 def _mismatch(flag: CompiledFlag, serves: frozenset[str]) -> str:

@@ -14,7 +14,6 @@ application's tests cover both arms of its own code::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,9 +52,10 @@ def flags_from_yaml(flags: str | Mapping[str, Any], **options: Any) -> FlagSet:
 def force(target: ModelFlagsProvider | FlagSet, flag_key: str, variation: str) -> Iterator[FlagSet]:
     """Serve ``variation`` of ``flag_key`` to everyone inside the ``with`` block.
 
-    The flag keeps its metadata and type checks; evaluations report reason ``STATIC``.
-    For a provider, the forced flag set is served until the block ends (or the next reload
-    of a watched source); for a FlagSet, the forced copy is yielded.
+    The flag keeps its metadata and type checks; evaluations report reason ``STATIC`` and rule
+    ``default`` (see :meth:`~modelflags.engine.compiled.CompiledFlag.forced`). For a
+    provider, the forced flag set is served until the block ends (or the next reload of a
+    watched source); for a FlagSet, the forced copy is yielded.
     """
     current = target.flags if isinstance(target, ModelFlagsProvider) else target
     if current is None:
@@ -70,12 +70,8 @@ def force(target: ModelFlagsProvider | FlagSet, flag_key: str, variation: str) -
             f"flag '{flag_key}' has no variation '{variation}' (known: {known})"
             + (f"; {hint}" if hint else "")
         )
-    forced = dataclasses.replace(
-        flag, enabled=True, default=variation, needs_unit=False, excluded=None, rules=(),
-        eligible=None, start=None, end=None, coverage=100.0, split=None,
-    )  # fmt: skip
     flags = FlagSet(
-        {**current.flags, flag_key: forced},
+        {**current.flags, flag_key: flag.forced(variation)},
         config=current.config,
         version=current.version,
         clock=current.clock,

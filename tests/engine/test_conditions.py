@@ -3,6 +3,8 @@
 Each case names a condition, the context attributes and whether they match. The cases follow
 GrowthBook's documented semantics and its cross-SDK test cases; where GrowthBook's SDKs leave
 a choice open, the case documents the choice modelflags made.
+growthbook_case_insensitive.yaml holds GrowthBook's own cases (with their source), some marked
+``invalid``: modelflags refuses their condition when the file loads.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def _load_cases() -> list[dict[str, Any]]:
     return cases
 
 
-CASES = _load_cases()
+ALL_CASES = _load_cases()
+CASES = [case for case in ALL_CASES if "invalid" not in case]
+REFUSED = [case for case in ALL_CASES if "invalid" in case]
 
 
 def _segments(definitions: dict[str, Any]) -> dict[str, Predicate]:
@@ -40,11 +44,18 @@ def _segments(definitions: dict[str, Any]) -> dict[str, Predicate]:
 
 
 def test_every_case_has_a_unique_name_and_the_expected_keys() -> None:
-    names = [case["name"] for case in CASES]
+    names = [case["name"] for case in ALL_CASES]
     assert len(names) == len(set(names)), "duplicate case names"
-    for case in CASES:
-        assert set(case) - {"segments", "file"} == {"name", "condition", "attributes", "expected"}
+    optional = {"segments", "file", "derived_from", "invalid"}
+    for case in ALL_CASES:
+        assert set(case) - optional == {"name", "condition", "attributes", "expected"}
         assert isinstance(case["expected"], bool), case["name"]
+
+
+def test_growthbook_cases_cover_every_case_insensitive_and_negated_regex_operator() -> None:
+    growthbook = [case for case in ALL_CASES if case["file"] == "growthbook_case_insensitive.yaml"]
+    used = {op for case in growthbook for test in case["condition"].values() for op in test}
+    assert {"$ini", "$nini", "$regexi", "$alli", "$notRegex", "$notRegexi"} <= used
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
@@ -53,6 +64,12 @@ def test_condition_case(case: dict[str, Any]) -> None:
     segments = _segments(case.get("segments", {}))
     predicate = compile_condition(case["condition"], segments)
     assert predicate(case["attributes"]) is case["expected"]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[case["name"] for case in REFUSED])
+def test_condition_refused_at_load_with_the_recorded_issue(case: dict[str, Any]) -> None:
+    codes = [issue.code for issue in condition_issues(case["condition"])]
+    assert codes == [case["invalid"]["code"]]
 
 
 def test_a_compiled_condition_can_be_reused_across_contexts() -> None:

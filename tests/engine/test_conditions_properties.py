@@ -86,6 +86,39 @@ def test_nin_is_not_in(members: list[Any], value: Any) -> None:
 
 
 @settings(max_examples=300)
+@given(st.lists(operand_scalars, max_size=5), st.one_of(values, st.just(None)))
+def test_nini_is_not_ini(members: list[Any], value: Any) -> None:
+    is_in = compile_condition({"a": {"$ini": members}}, {})
+    not_in = compile_condition({"a": {"$nini": members}}, {})
+    assert not_in({"a": value}) is not is_in({"a": value})
+
+
+cased_text = st.text(alphabet="aAbB\u00df\u0130\u0131\u03c3\u03a31 ", max_size=4)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(operand_scalars, cased_text), max_size=5), st.one_of(values, cased_text))
+def test_ini_is_in_on_lowered_text(members: list[Any], value: Any) -> None:
+    lowered = [m.lower() if isinstance(m, str) else m for m in members]
+    if isinstance(value, list):
+        value_lowered: Any = [v.lower() if isinstance(v, str) else v for v in value]
+    else:
+        value_lowered = value.lower() if isinstance(value, str) else value
+    ini = compile_condition({"a": {"$ini": members}}, {})
+    plain_in = compile_condition({"a": {"$in": lowered}}, {})
+    assert ini({"a": value}) is plain_in({"a": value_lowered})
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(["^a", "b$", "(?i)x", "[ab]+c"]), st.one_of(values, cased_text))
+def test_not_regex_forms_are_the_negations_of_the_regex_forms(pattern: str, value: Any) -> None:
+    for positive, negative in (("$regex", "$notRegex"), ("$regexi", "$notRegexi")):
+        plain = compile_condition({"a": {positive: pattern}}, {})
+        negated = compile_condition({"a": {negative: pattern}}, {})
+        assert negated({"a": value}) is not plain({"a": value})
+
+
+@settings(max_examples=300)
 @given(st.lists(operand_scalars, min_size=1, max_size=5), operand_scalars)
 def test_in_on_a_scalar_is_the_or_of_strict_equalities(members: list[Any], value: Any) -> None:
     is_in = compile_condition({"a": {"$in": members}}, {})

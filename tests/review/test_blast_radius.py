@@ -47,7 +47,8 @@ def radius(old: str, new: str, **kwargs: object) -> BlastRadius:
 def brute_force(old: CompiledFlag, new: CompiledFlag, n: int) -> dict[tuple[str, str], float]:
     """Shares of (old, new) variations over units u0..u(n-1), evaluated by the engine."""
     counts = Counter(
-        (decide(old, {}, f"u{i}", NOW)[0], decide(new, {}, f"u{i}", NOW)[0]) for i in range(n)
+        (decide(old, {}, f"u{i}", NOW)[0].variant, decide(new, {}, f"u{i}", NOW)[0].variant)
+        for i in range(n)
     )
     return {cell: count / n for cell, count in counts.items()}
 

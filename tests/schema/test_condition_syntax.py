@@ -41,8 +41,9 @@ def test_invalid_condition(case: dict[str, Any]) -> None:
 
 def test_operator_set_is_exactly_the_documented_one() -> None:
     documented = (
-        "$eq $ne $lt $lte $gt $gte $in $nin $all $elemMatch $size $exists $type $regex "
-        "$veq $vne $vgt $vgte $vlt $vlte $and $or $nor $not $segment $notSegment"
+        "$eq $ne $lt $lte $gt $gte $in $nin $ini $nini $all $alli $elemMatch $size $exists "
+        "$type $regex $regexi $notRegex $notRegexi $veq $vne $vgt $vgte $vlt $vlte "
+        "$and $or $nor $not $segment $notSegment"
     )
     assert frozenset(documented.split()) == OPERATORS
 

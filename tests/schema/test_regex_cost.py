@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelflags.schema.conditions import condition_issues
+from modelflags.schema.conditions import condition_issues, regex_operands
 from modelflags.schema.regex_cost import INPUT_LIMITS, MAX_REGEX_INPUT, regex_cost
 
 EXPONENTIAL = [
@@ -99,6 +99,32 @@ def test_anchoring_a_pattern_removes_the_search_over_start_positions() -> None:
 def test_a_condition_with_an_exponential_regex_is_an_unsafe_regex_error() -> None:
     issues = condition_issues({"email": {"$regex": "^(a+)+$"}})
     assert [(issue.code, issue.path) for issue in issues] == [("unsafe-regex", ("email", "$regex"))]
+
+
+def test_a_pattern_safe_case_sensitive_can_be_exponential_ignoring_case() -> None:
+    """`(ab|AB)+$` has two ways to match "ab" only when case is ignored."""
+    assert condition_issues({"ua": {"$regex": "(ab|AB)+$"}}) == []
+    issues = condition_issues({"ua": {"$regexi": "(ab|AB)+$"}})
+    assert [(issue.code, issue.path) for issue in issues] == [("unsafe-regex", ("ua", "$regexi"))]
+
+
+def test_every_regex_operator_is_checked_for_cost() -> None:
+    for op in ("$regex", "$regexi", "$notRegex", "$notRegexi"):
+        (issue,) = condition_issues({"email": {op: "^(a+)+$"}})
+        assert (issue.code, issue.path) == ("unsafe-regex", ("email", op))
+
+
+def test_regex_operands_gives_case_insensitive_patterns_as_re_reads_them() -> None:
+    condition = {
+        "a": {"$regexi": "^x", "$notRegex": "y$"},
+        "tags": {"$alli": [{"$notRegexi": "z"}], "$elemMatch": {"b": {"$regex": "w"}}},
+    }
+    assert regex_operands(condition) == [
+        ("(?i)^x", ("a", "$regexi")),
+        ("y$", ("a", "$notRegex")),
+        ("(?i)z", ("tags", "$alli", 0, "$notRegexi")),
+        ("w", ("tags", "$elemMatch", "b", "$regex")),
+    ]
 
 
 def test_a_backtracking_regex_loads_without_error() -> None:

@@ -1,4 +1,5 @@
-"""Flags compiled for evaluation: conditions as closures, splits as precomputed arms.
+"""Flags compiled for evaluation: conditions as closures, splits as precomputed arms, and
+every decision a flag can return (:mod:`.decision`) built ahead.
 
 Compilation runs once per load on a validated :class:`~modelflags.schema.FlagFile`; the
 result is immutable and shared by every thread that evaluates.
@@ -13,8 +14,9 @@ from typing import Any
 
 from modelflags.engine.bucketing import Split
 from modelflags.engine.conditions import Predicate, compile_condition
+from modelflags.engine.decision import Decision, FlagDecisions, rule_decisions
 from modelflags.schema.conditions import referenced_attributes, referenced_segments
-from modelflags.schema.models import Flag, FlagFile
+from modelflags.schema.models import TARGETING_KEY, Flag, FlagFile
 from modelflags.schema.semantics import json_kind
 
 __all__ = ["CompiledFlag", "CompiledRule", "compile_flags", "compile_segments"]
@@ -24,12 +26,25 @@ Scalar = str | int | float | bool
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """One rule: its label (name or position), test, and what it serves."""
+    """One rule: its label (name or position), test, and what it serves: exactly one of
+    ``serve`` and ``split``."""
 
     label: str
     matches: Predicate
     serve: str | None
     split: Split | None
+    served: Decision | None = field(init=False)
+    """The decision when the rule serves ``serve``; None when it splits."""
+    arms: Mapping[str, Decision] = field(init=False)
+    """The decision for each arm of ``split``; empty when it serves one variation."""
+
+    def __post_init__(self) -> None:
+        if (self.serve is None) == (self.split is None):
+            raise ValueError(f"rule {self.label!r} needs exactly one of serve and split")
+        arms = self.split.weights if self.split is not None else ()
+        served, decisions = rule_decisions(self.label, self.serve, arms)
+        object.__setattr__(self, "served", served)
+        object.__setattr__(self, "arms", decisions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +76,58 @@ class CompiledFlag:
     """Whether evaluation needs the current time (``start`` or ``end`` is set). Derived in
     ``__post_init__`` (so ``dataclasses.replace`` keeps it right) and stored rather than a
     property, because both evaluation paths read it on every call."""
+    decisions: FlagDecisions = field(init=False)
+    """What each step decides, derived like ``has_schedule``."""
+    unit_attribute: str = field(init=False)
+    """The context attribute holding the unit id on the direct path: ``unit_key``, else
+    ``targetingKey``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "has_schedule", self.start is not None or self.end is not None)
+        arms = self.split.weights if self.split is not None else ()
+        decisions = FlagDecisions.of(
+            self.key,
+            self.default,
+            unit_key=self.unit_key,
+            exclusion_serve=self.exclusion_serve,
+            has_rules=bool(self.rules),
+            arms=arms,
+        )
+        object.__setattr__(self, "decisions", decisions)
+        object.__setattr__(self, "unit_attribute", self.unit_key or TARGETING_KEY)
+
+    def outside_schedule(self, now: float) -> bool:
+        """Whether ``now`` (epoch seconds) is outside the window ``start <= now < end``.
+
+        A flag without a schedule is never outside it.
+        """
+        return (self.start is not None and now < self.start) or (
+            self.end is not None and now >= self.end
+        )
+
+    def forced(self, variation: str) -> CompiledFlag:
+        """This flag serving ``variation`` to everyone, with reason ``STATIC`` and rule
+        ``default`` (what :func:`modelflags.testing.force` serves).
+
+        The copy keeps what describes the flag (its variations and their type, its assignment,
+        metadata and experiment, so events stay joinable) and nothing that decides: it is
+        compiled from a flag made of those parts alone, so every evaluation step, including
+        any step added later, is at its file default, which is inactive. Raises ``ValueError``
+        for a variation the flag does not have.
+        """
+        if variation not in self.values:
+            raise ValueError(f"flag '{self.key}' has no variation '{variation}'")
+        source = self.source
+        bare = Flag(
+            description=source.description,
+            owner=source.owner,
+            default=variation,
+            variations=source.variations,
+            assignment=source.assignment,
+            experiment=source.experiment,
+            metadata=source.metadata,
+        )
+        return _compile_flag(self.key, bare, {}, str(self.metadata["configVersion"]))
 
 
 def compile_segments(segments: Mapping[str, Any]) -> dict[str, Predicate]:
@@ -115,8 +179,7 @@ def _compile_flag(
         )
     split = Split(salt, flag.split) if flag.split else None
     schedule = flag.schedule
-    unit_name = flag.assignment.unit or flag.assignment.key or "targetingKey"
-    metadata: dict[str, Scalar] = {**flag.metadata, "assignmentUnit": unit_name}
+    metadata: dict[str, Scalar] = {**flag.metadata, "assignmentUnit": flag.assignment.unit_name}
     metadata["configVersion"] = version
     if flag.experiment is not None:
         metadata["experimentKey"] = flag.experiment.key
@@ -139,7 +202,7 @@ def _compile_flag(
         coverage=flag.coverage,
         split=split,
         reads_targeting_key=any(
-            "targetingKey" in referenced_attributes(condition) for condition in conditions
+            TARGETING_KEY in referenced_attributes(condition) for condition in conditions
         ),
         metadata=metadata,
         source=flag,

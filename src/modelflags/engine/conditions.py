@@ -23,12 +23,15 @@ What a condition means (GrowthBook's rules, see also :mod:`.operators` and :mod:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from modelflags.engine.operators import Matcher, compile_value, in_matcher
+from modelflags.engine.membership import in_matcher
+from modelflags.engine.operators import Matcher, compile_value
+from modelflags.engine.predicates import all_of, always, any_of, never
+from modelflags.schema.conditions import attribute_path
 
-__all__ = ["Predicate", "compile_condition"]
+__all__ = ["Predicate", "compile_condition", "read_path"]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 """A compiled condition: True when the context attributes match."""
@@ -46,18 +49,29 @@ def compile_condition(raw: Mapping[str, Any], segments: Mapping[str, Predicate])
         fast = _fast_field(key, value, guarded=True)
         if fast is not None:
             return fast
-    checks = _entries(raw, segments)
+    return all_of(_entries(raw, segments), guarded=True)  # a hostile Mapping: no match
 
-    def predicate(attributes: Mapping[str, Any]) -> bool:
-        try:
-            for check in checks:  # noqa: SIM110 - a loop is cheaper than all() over a generator
-                if not check(attributes):
-                    return False
-            return True
-        except Exception:  # a hostile Mapping or a pathological value: no match
-            return False
 
-    return predicate
+def read_path(attributes: Mapping[str, Any], parts: Sequence[str], missing: Any = None) -> Any:
+    """The value a condition on an attribute path reads: ``parts`` of
+    :func:`~modelflags.schema.conditions.attribute_path`, looked up through mappings only.
+
+    ``missing`` stands for a part that is absent, or a value on the way that is not a mapping
+    (lists are not indexed): conditions read it as ``None``, ``explain`` as "not set".
+
+    >>> read_path({"user": {"plan": "pro"}}, ("user", "plan"))
+    'pro'
+    >>> read_path({"user": 1}, ("user", "plan")) is None
+    True
+    """
+    current: Any = attributes
+    for part in parts:
+        if type(current) is not dict and not isinstance(current, Mapping):
+            return missing
+        current = current.get(part, missing)
+        if current is missing:
+            return missing
+    return current
 
 
 def _fast_field(key: object, value: Any, *, guarded: bool) -> Predicate | None:
@@ -120,19 +134,7 @@ def _entries(raw: Mapping[str, Any], segments: Mapping[str, Predicate]) -> tuple
 
 def _document(raw: Mapping[str, Any], segments: Mapping[str, Predicate]) -> Predicate:
     """A condition mapping: every entry must hold."""
-    checks = _entries(raw, segments)
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-
-    def all_entries(attributes: Mapping[str, Any]) -> bool:
-        for check in checks:  # noqa: SIM110 - a loop is cheaper than all() over a generator
-            if not check(attributes):
-                return False
-        return True
-
-    return all_entries
+    return all_of(_entries(raw, segments))
 
 
 def _document_without_segments(raw: Mapping[str, Any]) -> Predicate:
@@ -142,77 +144,41 @@ def _document_without_segments(raw: Mapping[str, Any]) -> Predicate:
 
 def _entry(key: str, value: Any, segments: Mapping[str, Predicate]) -> Predicate:
     if key == "$and":
-        return _all_of(_conditions(value, segments))
+        return all_of(_conditions(value, segments))
     if key == "$or":
-        return _any_of(_conditions(value, segments))
+        return _either(_conditions(value, segments))
     if key == "$nor":
-        either = _any_of(_conditions(value, segments))
+        either = _either(_conditions(value, segments))
         return lambda attributes: not either(attributes)
     if key == "$not":
-        inner = _document(value, segments) if isinstance(value, Mapping) else _never
+        inner = _document(value, segments) if isinstance(value, Mapping) else never
         return lambda attributes: not inner(attributes)
     if key == "$segment":
-        return segments.get(value, _never) if isinstance(value, str) else _never
+        return segments.get(value, never) if isinstance(value, str) else never
     if key == "$notSegment":
-        segment = segments.get(value, _never) if isinstance(value, str) else _never
+        segment = segments.get(value, never) if isinstance(value, str) else never
         return lambda attributes: not segment(attributes)
     if not isinstance(key, str) or key.startswith("$"):
-        return _never  # unknown operators never match (GrowthBook)
+        return never  # unknown operators never match (GrowthBook)
     return _attribute(key, compile_value(value, _document_without_segments))
 
 
 def _conditions(value: Any, segments: Mapping[str, Predicate]) -> tuple[Predicate, ...]:
     if not isinstance(value, list):
-        return (_never,)
+        return (never,)
     return tuple(
-        _document(item, segments) if isinstance(item, Mapping) else _never for item in value
+        _document(item, segments) if isinstance(item, Mapping) else never for item in value
     )
 
 
-def _all_of(predicates: tuple[Predicate, ...]) -> Predicate:
-    def all_of(attributes: Mapping[str, Any]) -> bool:
-        for predicate in predicates:  # noqa: SIM110 - cheaper than all() over a generator
-            if not predicate(attributes):
-                return False
-        return True
-
-    return all_of
-
-
-def _any_of(predicates: tuple[Predicate, ...]) -> Predicate:
-    if not predicates:
-        return _always  # GrowthBook: an empty $or holds
-
-    def any_of(attributes: Mapping[str, Any]) -> bool:
-        for predicate in predicates:  # noqa: SIM110 - cheaper than any() over a generator
-            if predicate(attributes):
-                return True
-        return False
-
-    return any_of
+def _either(predicates: tuple[Predicate, ...]) -> Predicate:
+    """``$or``: one of the conditions holds; GrowthBook: an empty ``$or`` holds."""
+    return any_of(predicates) if predicates else always
 
 
 def _attribute(path: str, matcher: Matcher) -> Predicate:
     """Read the attribute at a dotted path (through mappings only) and test it."""
     if "." not in path:
         return lambda attributes: matcher(attributes.get(path))
-    parts = tuple(path.split("."))
-
-    def at_path(attributes: Mapping[str, Any]) -> bool:
-        current: Any = attributes
-        for part in parts:
-            if type(current) is dict or isinstance(current, Mapping):
-                current = current.get(part)
-            else:
-                return matcher(None)
-        return matcher(current)
-
-    return at_path
-
-
-def _always(attributes: Mapping[str, Any]) -> bool:
-    return True
-
-
-def _never(attributes: Mapping[str, Any]) -> bool:
-    return False
+    parts = attribute_path(path)
+    return lambda attributes: matcher(read_path(attributes, parts))

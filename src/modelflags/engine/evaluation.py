@@ -1,8 +1,11 @@
-"""The evaluation order (docs/flag-files.md, "Evaluation"), as one pure function.
+"""The evaluation order (docs/flag-files.md, "Evaluation"), as one pure function, and the one
+mapping of a failed evaluation.
 
-:func:`decide` returns plain values rather than an object so that both callers, the direct
-:class:`~modelflags.engine.flagset.FlagSet` path and the OpenFeature provider, build exactly
-the result type they need with no intermediate allocation. It never raises for any context.
+Both ways of evaluating, the direct :class:`~modelflags.engine.flagset.FlagSet` path and the
+OpenFeature provider, call :func:`decide` and turn what it returns into their own result
+type; when it raises, both report :func:`failure` of the error, and for a key no flag has,
+:func:`not_found_message`. So the two paths cannot disagree on a variation, a reason, a rule,
+an error code or a message.
 """
 
 from __future__ import annotations
@@ -12,85 +15,85 @@ from typing import Any
 
 from modelflags.engine.bucketing import in_coverage
 from modelflags.engine.compiled import CompiledFlag
+from modelflags.engine.decision import Decision
 from modelflags.engine.resolution import ErrorCode, Reason
+from modelflags.engine.unit_ids import MAX_UNIT_ID, unit_id_of
+from modelflags.schema.steps import StepName
 
-__all__ = ["MAX_UNIT_ID", "NOT_TEXT", "Decision", "decide", "error_message", "unit_id_of"]
-
-MAX_UNIT_ID = 1024
-"""The longest unit id, in characters; a longer one is ``INVALID_CONTEXT``."""
+__all__ = [
+    "MAX_UNIT_ID",
+    "NOT_TEXT",
+    "Decision",
+    "decide",
+    "failure",
+    "not_found_message",
+    "unit_id_of",
+]
 
 NOT_TEXT = "the unit id is not valid Unicode text (it holds a lone surrogate)"
 """Message for a unit id the hash cannot encode (``decide`` raises UnicodeEncodeError)."""
 
-Decision = tuple[str, str, str, "str | None", "str | None"]
-"""(variant, reason, rule, unit id, error code)."""
-
 
 def decide(
     flag: CompiledFlag, attributes: Mapping[str, Any], targeting_key: Any, now: float | None
-) -> Decision:
-    """Which variation ``flag`` serves for a context, and why.
+) -> tuple[Decision, str | None]:
+    """Which variation ``flag`` serves for a context, why, and the unit id the context names.
 
     ``attributes`` are the context attributes (conditions read them), ``targeting_key`` the
     OpenFeature targeting key, ``now`` the time in epoch seconds (needed only by flags with a
-    schedule). The ``rule`` names the step or rule that decided: ``off``, ``no-unit``,
-    ``exclusions``, a rule's name, ``not-eligible``, ``schedule``, ``holdout``, ``split`` or
-    ``default``.
+    schedule, else None). The steps run in the order of
+    :data:`StepName.ORDER <modelflags.schema.steps.StepName.ORDER>`, the rules between
+    ``exclusions`` and ``not-eligible``; the decision is one the flag built when it compiled
+    (shared, never copied), and the unit id is None when the context names none (or, for a
+    step that reports an error, an unusable one).
+
+    Conditions never raise, but reading the unit id and hashing it can: ``decide`` raises
+    whatever ``attributes.get`` raises (a broken Mapping, when the unit id is an attribute)
+    and ``UnicodeEncodeError`` for a unit id that is not valid Unicode text (a lone
+    surrogate). Callers report both as :func:`failure` of the error.
     """
-    default = flag.default
+    decisions = flag.decisions
     raw = targeting_key if flag.unit_key is None else attributes.get(flag.unit_key)
     if not flag.enabled:  # still names the unit: outcomes after a rollback join its exposures
-        return default, Reason.DISABLED, "off", unit_id_of(raw), None
+        return decisions.off, unit_id_of(raw)
     unit = raw if type(raw) is str and len(raw) <= MAX_UNIT_ID else unit_id_of(raw)
     if unit is None and raw is not None:
-        return default, Reason.ERROR, "no-unit", None, ErrorCode.INVALID_CONTEXT
+        return decisions.invalid_unit, None
     if not unit and flag.needs_unit:
-        return default, Reason.ERROR, "no-unit", None, ErrorCode.TARGETING_KEY_MISSING
+        return decisions.missing_unit, None
     if flag.excluded is not None and flag.excluded(attributes):
-        return flag.exclusion_serve, Reason.TARGETING_MATCH, "exclusions", unit, None
+        return decisions.excluded, unit
     for rule in flag.rules:
         if rule.matches(attributes):
-            if rule.split is None:
-                return rule.serve or default, Reason.TARGETING_MATCH, rule.label, unit, None
-            return rule.split.choose(unit or ""), Reason.SPLIT, rule.label, unit, None
+            if rule.served is not None:
+                return rule.served, unit
+            if rule.split is not None:
+                return rule.arms[rule.split.choose(unit or "")], unit
     if flag.eligible is not None and not flag.eligible(attributes):
-        return default, Reason.DEFAULT, "not-eligible", unit, None
-    if now is not None and (
-        (flag.start is not None and now < flag.start) or (flag.end is not None and now >= flag.end)
-    ):
-        return default, Reason.DEFAULT, "schedule", unit, None
+        return decisions.not_eligible, unit
+    if now is not None and flag.outside_schedule(now):
+        return decisions.schedule, unit
     if flag.coverage < 100 and not in_coverage(flag.salt, unit or "", flag.coverage):
-        return default, Reason.DEFAULT, "holdout", unit, None
+        return decisions.holdout, unit
     if flag.split is not None:
-        return flag.split.choose(unit or ""), Reason.SPLIT, "split", unit, None
-    reason = Reason.DEFAULT if flag.rules else Reason.STATIC
-    return default, reason, "default", unit, None
+        return decisions.split[flag.split.choose(unit or "")], unit
+    return decisions.default, unit
 
 
-def unit_id_of(raw: Any) -> str | None:
-    """A unit id as a string: strings as they are, integers in decimal, else ``None``.
+def failure(flag: CompiledFlag, error: Exception) -> Decision:
+    """The decision both evaluation paths report when :func:`decide` (or reading the context)
+    raised ``error``: the flag's default, reason ``ERROR``, rule ``error`` and no unit id.
 
-    Booleans, floats and structured values are not unit ids: two services that spell the
-    same unit differently would otherwise land in different arms. Text longer than
-    :data:`MAX_UNIT_ID` characters is not one either: a request could otherwise make every
-    evaluation hash and copy megabytes.
+    A unit id that is not valid Unicode text is ``INVALID_CONTEXT``; anything else
+    ``GENERAL``, with the error in the message.
     """
-    if type(raw) is str:
-        return raw if len(raw) <= MAX_UNIT_ID else None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return str(raw)
-    return None
+    if isinstance(error, UnicodeEncodeError):
+        code, message = ErrorCode.INVALID_CONTEXT, NOT_TEXT
+    else:
+        code, message = ErrorCode.GENERAL, f"evaluation failed: {error!r}"
+    return Decision(flag.default, Reason.ERROR, StepName.ERROR, code, message)
 
 
-def error_message(code: str | None, flag: CompiledFlag) -> str | None:
-    """The human text for an evaluation error code."""
-    if code == ErrorCode.TARGETING_KEY_MISSING:
-        where = f"attribute '{flag.unit_key}'" if flag.unit_key else "targeting key"
-        return f"flag '{flag.key}' splits on the {where}, which the context does not set"
-    if code == ErrorCode.INVALID_CONTEXT:
-        where = f"attribute '{flag.unit_key}'" if flag.unit_key else "targeting key"
-        return (
-            f"flag '{flag.key}': the {where} must be a string of at most {MAX_UNIT_ID} "
-            "characters or an integer"
-        )
-    return None
+def not_found_message(key: str) -> str:
+    """The message of ``FLAG_NOT_FOUND`` (rule ``unknown``) for a key no flag has."""
+    return f"flag '{key}' is not defined"

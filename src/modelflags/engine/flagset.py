@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from modelflags.engine.compiled import CompiledFlag, compile_flags
-from modelflags.engine.evaluation import NOT_TEXT, decide, error_message
+from modelflags.engine.evaluation import decide, failure, not_found_message
 from modelflags.engine.resolution import ErrorCode, Reason, Resolution
-from modelflags.schema.models import FlagFile
+from modelflags.schema.models import TARGETING_KEY, FlagFile
+from modelflags.schema.steps import StepName
 
 __all__ = ["FlagSet"]
 
@@ -74,24 +75,17 @@ class FlagSet:
         flag = self.flags.get(key)
         if flag is None:
             return Resolution(
-                key, None, None, Reason.ERROR, "unknown", None, _NO_METADATA,
-                ErrorCode.FLAG_NOT_FOUND, f"flag '{key}' is not defined",
+                key, None, None, Reason.ERROR, StepName.UNKNOWN, None, _NO_METADATA,
+                ErrorCode.FLAG_NOT_FOUND, not_found_message(key),
             )  # fmt: skip
         attributes = _EMPTY if context is None else context
         try:
             now = self.clock() if flag.has_schedule else None
-            variant, reason, rule, unit, error = decide(
-                flag, attributes, attributes.get("targetingKey"), now
-            )
+            decision, unit = decide(flag, attributes, attributes.get(TARGETING_KEY), now)
         except Exception as exc:  # a broken Mapping, a unit id that is not text: never raise
-            code, message = ErrorCode.GENERAL, f"evaluation failed: {exc!r}"
-            if isinstance(exc, UnicodeEncodeError):
-                code, message = ErrorCode.INVALID_CONTEXT, NOT_TEXT
-            return Resolution(
-                key, flag.fresh[flag.default](), flag.default, Reason.ERROR, "error", None,
-                flag.metadata, code, message,
-            )  # fmt: skip
+            decision, unit = failure(flag, exc), None
+        variant = decision.variant
         return Resolution(
-            key, flag.fresh[variant](), variant, reason, rule, unit, flag.metadata,
-            error, error_message(error, flag) if error else None,
+            key, flag.fresh[variant](), variant, decision.reason, decision.rule, unit,
+            flag.metadata, decision.error, decision.message,
         )  # fmt: skip

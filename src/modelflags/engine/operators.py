@@ -9,12 +9,18 @@ The semantics are GrowthBook's (``docs/lib/build-your-own`` and the cross-SDK ``
 with the JSON typing of :mod:`modelflags.engine.values`. Where GrowthBook's SDKs are loose or
 disagree, the choice made here is noted at the operator.
 
+GrowthBook's case-insensitive forms (``$regexi``, ``$notRegexi``, ``$ini``, ``$nini``,
+``$alli``) compare text as JavaScript's ``toLowerCase`` does (Python's ``str.lower``), and
+``$notRegex``/``$notRegexi`` are ``$not`` of ``$regex``/``$regexi``, as GrowthBook defines them.
+
 Attribute values come from requests, so no value may make a test slow, whatever its size:
-a ``$regex`` sees at most its pattern's input limit (:mod:`modelflags.schema.regex_cost`),
-numbers and versions are read from at most 256 characters, and the tests that look at each
-element of an array (``{tags: beta}``, ``$in``, ``$nin``, ``$all``, ``$elemMatch``) look at
-arrays of at most :data:`MAX_ARRAY_ITEMS` elements: a longer array has no element that
-matches. Everything else is constant time or bounded by the condition's own size.
+a regular expression sees at most its pattern's input limit
+(:mod:`modelflags.schema.regex_cost`), numbers and versions are read from at most 256
+characters, text is lowered only when it is no longer than the longest text it could equal,
+and the tests that look at each element of an array (``{tags: beta}``, ``$in``, ``$nin``,
+``$all``, ``$elemMatch`` and the case-insensitive forms) look at arrays of at most
+:data:`MAX_ARRAY_ITEMS` elements: a longer array has no element that matches. Everything else
+is constant time or bounded by the condition's own size.
 """
 
 from __future__ import annotations
@@ -25,15 +31,20 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from modelflags.engine.membership import ARRAYS, MAX_ARRAY_ITEMS, in_matcher, text_ignoring_case
+from modelflags.engine.predicates import all_of, never
 from modelflags.engine.values import iso_text, js_to_number, normalize_operand, same, type_name
 from modelflags.engine.versions import padded_version
-from modelflags.schema.conditions import is_operator_mapping
+from modelflags.schema.conditions import (
+    ALL_OF_OPERATORS,
+    CASE_INSENSITIVE,
+    REGEX_OPERATORS,
+    is_operator_mapping,
+    regex_source,
+)
 from modelflags.schema.regex_cost import regex_cost
 
 __all__ = ["MAX_ARRAY_ITEMS", "DocumentCompiler", "Matcher", "compile_value", "in_matcher"]
-
-MAX_ARRAY_ITEMS = 1000
-"""Longest array whose elements are tested; a longer array has no element that matches."""
 
 Matcher = Callable[[Any], bool]
 """Tests one attribute value (``None`` when the attribute is missing)."""
@@ -49,37 +60,18 @@ _VERSION = {
     "$vgt": operator.gt,
     "$vgte": operator.ge,
 }
-_ARRAY = (list, tuple)
-
-
-def _never(value: Any) -> bool:
-    return False
-
-
-def _always(value: Any) -> bool:
-    return True
+_NEGATIONS = {"$nin": "$in", "$nini": "$ini", "$notRegex": "$regex", "$notRegexi": "$regexi"}
+"""Operators that hold exactly where another one does not."""
 
 
 def compile_value(condition: Any, document: DocumentCompiler) -> Matcher:
-    """The matcher for ``condition``: an operator mapping, or a literal to compare with."""
+    """The matcher for ``condition``: an operator mapping, or a literal to compare with.
+
+    An empty operator mapping tests nothing and always matches (GrowthBook).
+    """
     if isinstance(condition, Mapping) and is_operator_mapping(condition):
-        matchers = [_operator(op, arg, document) for op, arg in condition.items()]
-        if not matchers:
-            return _always  # GrowthBook: an empty operator mapping tests nothing
-        if len(matchers) == 1:
-            return matchers[0]
-        return _all_of(tuple(matchers))
+        return all_of([_operator(op, arg, document) for op, arg in condition.items()])
     return equality_matcher(normalize_operand(condition))
-
-
-def _all_of(matchers: tuple[Matcher, ...]) -> Matcher:
-    def all_of(value: Any) -> bool:
-        for matcher in matchers:  # noqa: SIM110 - cheaper than all() over a generator
-            if not matcher(value):
-                return False
-        return True
-
-    return all_of
 
 
 def equality_matcher(literal: Any) -> Matcher:
@@ -92,21 +84,21 @@ def equality_matcher(literal: Any) -> Matcher:
     """
     if literal is None:
         return _is_null
-    if isinstance(literal, (_ARRAY, Mapping)):
+    if isinstance(literal, (ARRAYS, Mapping)):
         return lambda value: same(value, literal)
     if type(literal) is str:
 
         def equals_text(value: Any) -> bool:
             if type(value) is str:
                 return value == literal
-            if isinstance(value, _ARRAY):
+            if isinstance(value, ARRAYS):
                 return len(value) <= MAX_ARRAY_ITEMS and any(same(i, literal) for i in value)
             return same(value, literal)
 
         return equals_text
 
     def equals_scalar(value: Any) -> bool:
-        if isinstance(value, _ARRAY):
+        if isinstance(value, ARRAYS):
             return len(value) <= MAX_ARRAY_ITEMS and any(same(i, literal) for i in value)
         return same(value, literal)
 
@@ -117,48 +109,12 @@ def _is_null(value: Any) -> bool:
     return value is None
 
 
-def in_matcher(operand: Any) -> tuple[frozenset[Any], Matcher]:
-    """``$in``: the hashable members (for callers that inline the string case) and the matcher.
-
-    A value is in the list when it equals a member with :func:`~.values.same` semantics (so
-    ``True`` is not in ``[1]``); an array attribute is in it when any element is (GrowthBook).
-    """
-    if not isinstance(operand, list):
-        return frozenset(), _never  # GrowthBook: a non-list operand never matches
-    members = [normalize_operand(member) for member in operand]
-    hashable = frozenset(
-        m
-        for m in members
-        if m is None or (isinstance(m, (str, int, float)) and not isinstance(m, bool))
-    )
-    has_true = any(m is True for m in members)
-    has_false = any(m is False for m in members)
-    others = tuple(m for m in members if isinstance(m, (list, Mapping)))
-
-    def member(value: Any) -> bool:
-        if isinstance(value, bool):
-            return has_true if value else has_false
-        if value is None or isinstance(value, (str, int, float)):
-            return value in hashable
-        if isinstance(value, date):
-            return iso_text(value) in hashable
-        return any(same(value, other) for other in others)
-
-    has_null = None in hashable
-
-    def is_in(value: Any) -> bool:
-        if type(value) is str:
-            return value in hashable
-        if value is None:
-            return has_null
-        if isinstance(value, _ARRAY):
-            return len(value) <= MAX_ARRAY_ITEMS and any(member(item) for item in value)
-        return member(value)
-
-    return hashable, is_in
-
-
 def _operator(op: str, arg: Any, document: DocumentCompiler) -> Matcher:
+    if op in _NEGATIONS:
+        if op in ("$nin", "$nini") and not isinstance(arg, list):
+            return never  # GrowthBook: a non-list operand never matches, negated or not
+        positive = _operator(_NEGATIONS[op], arg, document)
+        return lambda value: not positive(value)
     if op == "$eq":
         literal = normalize_operand(arg)
         return lambda value: same(value, literal)
@@ -171,13 +127,10 @@ def _operator(op: str, arg: Any, document: DocumentCompiler) -> Matcher:
         return _version(_VERSION[op], padded_version(arg))
     if op == "$in":
         return in_matcher(arg)[1]
-    if op == "$nin":
-        if not isinstance(arg, list):
-            return _never
-        is_in = in_matcher(arg)[1]
-        return lambda value: not is_in(value)
-    if op == "$regex":
-        return _regex(arg)
+    if op == "$ini":
+        return in_matcher(arg, ignore_case=True)[1]
+    if op in REGEX_OPERATORS:
+        return _regex(regex_source(op, arg)) if isinstance(arg, str) else never
     if op == "$exists":
         return _is_null if not arg else lambda value: value is not None
     if op == "$type":
@@ -189,9 +142,9 @@ def _operator(op: str, arg: Any, document: DocumentCompiler) -> Matcher:
         return _size(compile_value(arg, document))
     if op == "$elemMatch":
         return _elem_match(arg, document)
-    if op == "$all":
-        return _all(arg, document)
-    return _never  # GrowthBook: an unknown operator never matches
+    if op in ALL_OF_OPERATORS:
+        return _all(arg, document, ignore_case=op in CASE_INSENSITIVE)
+    return never  # GrowthBook: an unknown operator never matches
 
 
 def _order(compare: Callable[[Any, Any], bool], operand: Any) -> Matcher:
@@ -230,9 +183,10 @@ def _version(compare: Callable[[str, str], bool], padded: str) -> Matcher:
     return lambda value: compare(padded_version(value), padded)
 
 
-def _regex(pattern: Any) -> Matcher:
-    """``$regex``: Python's ``re.search`` on string attributes (dates as ISO text); other types
-    never match (GrowthBook's JavaScript SDK would stringify numbers; its Python SDK does not).
+def _regex(pattern: str) -> Matcher:
+    """``$regex`` (and ``$regexi``, whose pattern starts with ``(?i)``): Python's ``re.search``
+    on string attributes (dates as ISO text); other types never match (GrowthBook's JavaScript
+    SDK would stringify numbers; its Python SDK does not).
 
     A string longer than the pattern's input limit does not match (searching only a part of
     it could match a pattern anchored with ``$`` that the whole value does not), and a pattern
@@ -241,10 +195,10 @@ def _regex(pattern: Any) -> Matcher:
     try:
         compiled = re.compile(pattern)
     except (TypeError, re.error, RecursionError, OverflowError, ValueError):
-        return _never
+        return never
     limit = regex_cost(pattern).input_limit
     if not limit:
-        return _never
+        return never
 
     def search(value: Any) -> bool:
         if isinstance(value, date):
@@ -255,7 +209,7 @@ def _regex(pattern: Any) -> Matcher:
 
 
 def _size(inner: Matcher) -> Matcher:
-    return lambda value: isinstance(value, _ARRAY) and inner(len(value))
+    return lambda value: isinstance(value, ARRAYS) and inner(len(value))
 
 
 def _elem_match(arg: Any, document: DocumentCompiler) -> Matcher:
@@ -266,7 +220,7 @@ def _elem_match(arg: Any, document: DocumentCompiler) -> Matcher:
     SDK, falsy elements (``0``, ``""``) are tested too, as in its Python SDK.
     """
     if not isinstance(arg, Mapping):
-        return _never
+        return never
     if is_operator_mapping(arg):
         test = compile_value(arg, document)
     else:
@@ -276,21 +230,29 @@ def _elem_match(arg: Any, document: DocumentCompiler) -> Matcher:
             return nested(item if isinstance(item, Mapping) else {})
 
     return lambda value: (
-        isinstance(value, _ARRAY)
+        isinstance(value, ARRAYS)
         and len(value) <= MAX_ARRAY_ITEMS
         and any(test(item) for item in value)
     )
 
 
-def _all(arg: Any, document: DocumentCompiler) -> Matcher:
+def _all(arg: Any, document: DocumentCompiler, *, ignore_case: bool) -> Matcher:
     """``$all``: an array attribute in which every operand (a literal or an operator mapping)
-    matches at least one element. ``{$all: []}`` matches any array."""
+    matches at least one element. ``{$all: []}`` matches any array.
+
+    ``$alli`` (``ignore_case``) compares text operands with text elements ignoring case;
+    its other operands test elements as under ``$all`` (GrowthBook).
+    """
     if not isinstance(arg, list):
-        return _never
-    tests = tuple(compile_value(item, document) for item in arg)
+        return never
+    tests = tuple(
+        text_ignoring_case(item) if ignore_case and type(item) is str
+        else compile_value(item, document)
+        for item in arg
+    )  # fmt: skip
 
     def has_all(value: Any) -> bool:
-        if not isinstance(value, _ARRAY) or len(value) > MAX_ARRAY_ITEMS:
+        if not isinstance(value, ARRAYS) or len(value) > MAX_ARRAY_ITEMS:
             return False
         return all(any(test(item) for item in value) for test in tests)
 

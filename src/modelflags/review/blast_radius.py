@@ -43,6 +43,8 @@ from modelflags.engine.compiled import CompiledFlag
 from modelflags.engine.evaluation import decide
 from modelflags.review.changes import canonical_json
 from modelflags.review.rendezvous import Matrix, rendezvous_joint
+from modelflags.schema.models import TARGETING_KEY
+from modelflags.schema.steps import StepName
 
 __all__ = ["NOT_ELIGIBLE_NOTE_ABOVE", "BlastRadius", "Matrix", "blast_radius"]
 
@@ -130,9 +132,9 @@ def blast_radius(
     )
     notes = _arm_notes(old, new)
     ineligible = [
-        f"{steps['not-eligible']:.0%} in the {side} version"
+        f"{steps[StepName.NOT_ELIGIBLE]:.0%} in the {side} version"
         for side, steps in decided_by.items()
-        if steps.get("not-eligible", 0) > NOT_ELIGIBLE_NOTE_ABOVE
+        if steps.get(StepName.NOT_ELIGIBLE, 0) > NOT_ELIGIBLE_NOTE_ABOVE
     ]
     if ineligible and not contexts:
         notes += (
@@ -185,10 +187,7 @@ Tail = tuple[float, dict[str, float], str]
 
 def _tail(flag: CompiledFlag, now: float) -> Tail:
     """Coverage 0 stands for "everyone gets the default" (off, outside the window, no split)."""
-    outside = (flag.start is not None and now < flag.start) or (
-        flag.end is not None and now >= flag.end
-    )
-    if not flag.enabled or outside or flag.split is None:
+    if not flag.enabled or flag.outside_schedule(now) or flag.split is None:
         return 0.0, {}, flag.default
     return min(max(flag.coverage / 100, 0.0), 1.0), flag.split.weights, flag.default
 
@@ -277,17 +276,17 @@ def _sample(
     rekeyed = old.unit_key != new.unit_key
     for i in range(samples):
         unit = f"unit-{i}"
-        attributes = {**bases[i % len(bases)], "targetingKey": unit}
+        attributes = {**bases[i % len(bases)], TARGETING_KEY: unit}
         if old.unit_key is not None:
             attributes[old.unit_key] = unit
         new_attributes = attributes
         if rekeyed:
-            new_attributes = {**attributes, new.unit_key or "targetingKey": f"rekeyed-{i}"}
-        a, _, old_step, _, _ = decide(old, attributes, attributes["targetingKey"], now)
-        b, _, new_step, _, _ = decide(new, new_attributes, new_attributes["targetingKey"], now)
-        cells[(a, b)] += 1
-        steps["old"][old_step] += 1
-        steps["new"][new_step] += 1
+            new_attributes = {**attributes, new.unit_attribute: f"rekeyed-{i}"}
+        a, _ = decide(old, attributes, attributes[TARGETING_KEY], now)
+        b, _ = decide(new, new_attributes, new_attributes[TARGETING_KEY], now)
+        cells[(a.variant, b.variant)] += 1
+        steps["old"][a.rule] += 1
+        steps["new"][b.rule] += 1
     matrix = {cell: count / samples for cell, count in cells.items()}
     decided_by = {
         side: {step: count / samples for step, count in sorted(counter.items())}

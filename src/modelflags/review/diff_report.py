@@ -95,7 +95,7 @@ def diff_configs(
             flag = after or before
             assert flag is not None
             status: Status = "added" if before is None else "removed"
-            flags.append(FlagDiff(key, status, _unit(flag), (), None, before, after))
+            flags.append(FlagDiff(key, status, flag.assignment.unit_name, (), None, before, after))
             continue
         used = segments_used([before], old.segments) | segments_used([after], new.segments)
         changes = flag_changes(before, after) + [
@@ -114,11 +114,8 @@ def diff_configs(
             contexts=contexts,
             samples=samples,
         )
-        flags.append(FlagDiff(key, "changed", _unit(after), tuple(changes), radius, before, after))
+        unit = after.assignment.unit_name
+        flags.append(FlagDiff(key, "changed", unit, tuple(changes), radius, before, after))
     return DiffReport(
         old_name, new_name, now, tuple(contexts), tuple(flags), tuple(unchanged), segments
     )
-
-
-def _unit(flag: Flag) -> str:
-    return flag.assignment.unit or flag.assignment.key or "targetingKey"

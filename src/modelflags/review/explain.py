@@ -21,10 +21,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelflags.engine import CompiledFlag, FlagSet, Resolution, Split, unit_interval
+from modelflags.engine import (
+    CompiledFlag,
+    FlagSet,
+    Resolution,
+    Split,
+    StepName,
+    unit_id_of,
+    unit_interval,
+)
 from modelflags.engine.bucketing import ArmScore
 from modelflags.engine.compiled import CompiledRule
-from modelflags.engine.evaluation import unit_id_of
 from modelflags.errors import ModelFlagsError, did_you_mean
 from modelflags.loader import LoadedConfig
 from modelflags.review.clauses import MISSING, Clause, ClauseReader, text, why_not
@@ -112,7 +119,7 @@ class _Probe:
             dataclasses.replace(rule, split=self._split(f"rule:{rule.label}", rule.split))
             for rule in flag.rules
         )
-        return dataclasses.replace(flag, rules=rules, split=self._split("split", flag.split))
+        return dataclasses.replace(flag, rules=rules, split=self._split(StepName.SPLIT, flag.split))
 
     def _split(self, name: str, split: Split | None) -> Split | None:
         return None if split is None else _RecordedSplit(split, self.drawn, name)
@@ -156,7 +163,7 @@ class _Tracer:
 
     def steps(self, resolution: Resolution) -> tuple[Step, ...]:
         flag, decided_by = self.flag, resolution.rule
-        steps = [self._state(decided_by), self._unit(resolution)]  # "error" stops at the unit
+        steps = [self._state(decided_by), self._unit(resolution)]  # an error stops at the unit
         if flag.excluded is not None:
             steps.append(self._exclusions(decided_by))
         steps.extend(
@@ -171,7 +178,7 @@ class _Tracer:
             steps.append(self._coverage(decided_by, resolution.unit_id or ""))
         if flag.split is not None:
             steps.append(self._split(decided_by))
-        if decided_by == "default":
+        if decided_by == StepName.DEFAULT:
             steps.append(self._fallthrough())
         return tuple(steps)
 
@@ -185,17 +192,17 @@ class _Tracer:
         return Step(step, name, outcome, detail, decided, **more)
 
     def _state(self, decided_by: str) -> Step:
-        if decided_by == "off":
+        if decided_by == StepName.OFF:
             detail = f"state: off, the kill switch: everyone gets the default '{self.flag.default}'"
             return self._step("state", "state", True, "decided", detail)
         return self._step("state", "state", False, "passed", "state: on")
 
     def _unit(self, resolution: Resolution) -> Step:
         flag = self.flag
-        attribute = flag.unit_key or "targetingKey"
+        attribute = flag.unit_attribute
         raw = self.context.get(attribute, MISSING)
         unit = flag.metadata.get("assignmentUnit")
-        if resolution.rule in ("no-unit", "error"):
+        if resolution.rule in (StepName.NO_UNIT, StepName.ERROR):
             return self._step("unit", attribute, True, "decided", resolution.error_message or "")
         if raw is MISSING or unit_id_of(raw) in (None, ""):
             detail = f"{attribute} is not set; this flag does not need a unit id"
@@ -208,14 +215,15 @@ class _Tracer:
         names = self.flag.source.exclusions.segments if self.flag.source.exclusions else []
         clauses = tuple(self.clauses.segment(name, 0) for name in names) if self.reached else ()
         label = ", ".join(names)
-        if decided_by == "exclusions":
+        if decided_by == StepName.EXCLUSIONS:
             serve = self.flag.exclusion_serve
             by = ", ".join(c.test.removeprefix("$segment ") for c in clauses if c.matched)
             detail = f"excluded by {by}: serves '{serve}'"
-            return self._step("exclusions", label, True, "matched", detail, clauses=clauses)
+            return self._step(StepName.EXCLUSIONS, label, True, "matched", detail, clauses=clauses)
         return self._step(
-            "exclusions", label, False, "no match", "no exclusion segment matched", clauses=clauses
-        )
+            StepName.EXCLUSIONS, label, False, "no match", "no exclusion segment matched",
+            clauses=clauses,
+        )  # fmt: skip
 
     def _rule(self, rule: CompiledRule, when: Mapping[str, Any], decided_by: str) -> Step:
         if not self.reached:
@@ -241,7 +249,7 @@ class _Tracer:
         else:
             clauses = self.clauses.breakdown(eligible or {}, 0) if self.reached else ()
             name = "inline condition"
-        if decided_by == "not-eligible":
+        if decided_by == StepName.NOT_ELIGIBLE:
             detail = f"not eligible: {why_not(clauses)}; serves the default '{self.flag.default}'"
             return self._step("eligible", name, True, "decided", detail, clauses=clauses)
         return self._step("eligible", name, False, "passed", "eligible", clauses=clauses)
@@ -249,10 +257,11 @@ class _Tracer:
     def _schedule(self, decided_by: str) -> Step:
         flag = self.flag
         window = f"[{_time(flag.start)}, {_time(flag.end)}) at {_time(self.now)}"
-        if decided_by == "schedule":
+        schedule = StepName.SCHEDULE
+        if decided_by == schedule:
             detail = f"outside the window {window}: serves the default '{flag.default}'"
-            return self._step("schedule", "schedule", True, "decided", detail)
-        return self._step("schedule", "schedule", False, "passed", f"inside the window {window}")
+            return self._step(schedule, schedule, True, "decided", detail)
+        return self._step(schedule, schedule, False, "passed", f"inside the window {window}")
 
     def _coverage(self, decided_by: str, unit: str) -> Step:
         flag = self.flag
@@ -262,20 +271,20 @@ class _Tracer:
         u = unit_interval(flag.salt, "coverage", unit)
         test = f"u(coverage) = {u:.6f} {'<' if u < share else '>='} {share:g}"
         name = f"{flag.coverage:g}%"
-        if decided_by == "holdout":
+        if decided_by == StepName.HOLDOUT:
             detail = f"held out: {test}; serves the default '{flag.default}'"
             return self._step("coverage", name, True, "decided", detail)
         return self._step("coverage", name, False, "passed", f"in the split: {test}")
 
     def _split(self, decided_by: str) -> Step:
-        scores = self.probe.drawn.get("split", ())
+        scores = self.probe.drawn.get(StepName.SPLIT, ())
         detail = f"the lowest score -ln(u)/weight wins: '{_winner(scores)}'"
-        return self._step("split", _weights(self.flag.split), decided_by == "split", "decided",
-                          detail, scores=scores)  # fmt: skip
+        return self._step(StepName.SPLIT, _weights(self.flag.split), decided_by == StepName.SPLIT,
+                          "decided", detail, scores=scores)  # fmt: skip
 
     def _fallthrough(self) -> Step:
         detail = f"nothing above decided: serves the default '{self.flag.default}'"
-        return self._step("default", "default", True, "decided", detail)
+        return self._step(StepName.DEFAULT, StepName.DEFAULT, True, "decided", detail)
 
 
 def _weights(split: Split | None) -> str:

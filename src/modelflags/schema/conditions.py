@@ -22,27 +22,44 @@ from modelflags.schema.models import Flag
 from modelflags.schema.regex_cost import regex_cost
 
 __all__ = [
+    "ALL_OF_OPERATORS",
+    "CASE_INSENSITIVE",
     "COMBINATORS",
     "MAX_VERSION_OPERAND",
+    "MEMBERSHIP_OPERATORS",
     "OPERATORS",
+    "REGEX_OPERATORS",
     "SEGMENT_OPERATORS",
     "TYPE_NAMES",
     "VALUE_OPERATORS",
+    "attribute_path",
     "condition_issues",
     "is_operator_mapping",
     "referenced_attributes",
     "referenced_segments",
     "regex_operands",
+    "regex_source",
     "segments_used",
 ]
 
 VERSION_OPERATORS = frozenset({"$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte"})
 ORDER_OPERATORS = frozenset({"$lt", "$lte", "$gt", "$gte"})
+REGEX_OPERATORS = frozenset({"$regex", "$regexi", "$notRegex", "$notRegexi"})
+"""Operators whose operand is a regular expression (each checked for cost at load)."""
+MEMBERSHIP_OPERATORS = frozenset({"$in", "$nin", "$ini", "$nini"})
+"""Operators whose operand is a list of literals."""
+ALL_OF_OPERATORS = frozenset({"$all", "$alli"})
+"""Operators whose operand lists what an array attribute must all contain: literals or
+operator mappings."""
+CASE_INSENSITIVE = frozenset({"$regexi", "$notRegexi", "$ini", "$nini", "$alli"})
+"""GrowthBook's case-insensitive forms: they compare text ignoring case."""
 VALUE_OPERATORS = frozenset(
-    {"$eq", "$ne", "$in", "$nin", "$all", "$elemMatch", "$size", "$exists", "$type", "$regex"}
-    | {"$not"}
+    {"$eq", "$ne", "$elemMatch", "$size", "$exists", "$type", "$not"}
     | ORDER_OPERATORS
     | VERSION_OPERATORS
+    | REGEX_OPERATORS
+    | MEMBERSHIP_OPERATORS
+    | ALL_OF_OPERATORS
 )
 """Operators that test one attribute's value: ``{attr: {$op: operand}}``."""
 COMBINATORS = frozenset({"$and", "$or", "$nor", "$not"})
@@ -59,6 +76,21 @@ MAX_VERSION_OPERAND = 256
 
 _LIST_COMBINATORS = ("$and", "$or", "$nor")
 _LITERAL_TYPES = (str, int, float, bool, date, type(None))
+
+
+def attribute_path(name: str) -> tuple[str, ...]:
+    """The parts of an attribute name: ``user.plan`` reads ``plan`` inside ``user``."""
+    return tuple(name.split("."))
+
+
+def regex_source(op: str, pattern: str) -> str:
+    """The Python pattern a regular-expression operator searches with: the case-insensitive
+    ones' with ``(?i)`` in front, which ``re`` reads as :data:`re.IGNORECASE`.
+
+    >>> regex_source("$regex", "^gpt"), regex_source("$notRegexi", "^gpt")
+    ('^gpt', '(?i)^gpt')
+    """
+    return f"(?i){pattern}" if op in CASE_INSENSITIVE else pattern
 
 
 def is_operator_mapping(value: Mapping[Any, Any]) -> bool:
@@ -135,15 +167,18 @@ def referenced_attributes(raw: object) -> set[str]:
     not the context, so their keys do not count.
     """
     return {
-        key.split(".", 1)[0]
+        attribute_path(key)[0]
         for key, _, _ in _walk_document(raw, ())
         if isinstance(key, str) and not key.startswith("$")
     }
 
 
 def regex_operands(raw: object) -> list[tuple[str, Path]]:
-    """Every ``$regex`` pattern in a condition with its path, in document order: under
-    attributes, ``$not``, ``$elemMatch`` and ``$all``, and in nested conditions.
+    """Every pattern of a regular-expression operator (``$regex``, ``$regexi``, ``$notRegex``,
+    ``$notRegexi``) in a condition with its path, in document order: under attributes,
+    ``$not``, ``$elemMatch``, ``$all`` and ``$alli``, and in nested conditions. Patterns are
+    given as :func:`regex_source` gives them (case-insensitive ones start with ``(?i)``), the
+    form ``re`` and :func:`~modelflags.schema.regex_cost.regex_cost` read.
 
     Malformed parts are skipped, so this is safe to call before :func:`condition_issues`.
     """
@@ -159,11 +194,11 @@ def _value_regexes(value: object, at: Path) -> Iterator[tuple[str, Path]]:
         return
     for op, operand in value.items():
         path = (*at, op)
-        if op == "$regex" and isinstance(operand, str):
-            yield operand, path
+        if op in REGEX_OPERATORS and isinstance(operand, str):
+            yield regex_source(op, operand), path
         elif op == "$not":
             yield from _value_regexes(operand, path)
-        elif op == "$all" and isinstance(operand, list):
+        elif op in ALL_OF_OPERATORS and isinstance(operand, list):
             for i, item in enumerate(operand):
                 yield from _value_regexes(item, (*path, i))
         elif op == "$elemMatch" and isinstance(operand, Mapping):
@@ -197,7 +232,7 @@ def _document_issues(
         if not isinstance(key, str) or not key:
             yield Issue("bad-attribute", f"attribute name must be text, got {key!r}", path=path)
         elif not key.startswith("$"):
-            if "" in key.split("."):
+            if "" in attribute_path(key):
                 yield Issue(
                     "bad-attribute",
                     f"attribute path '{key}' has an empty part",
@@ -269,10 +304,10 @@ def _operator_issues(op: str, operand: object, path: Path) -> Iterator[Issue]:
     elif op in ORDER_OPERATORS:
         if not _is_number(operand) and not isinstance(operand, (str, date)):
             yield _bad(path, f"{op} needs a number or a string, got {_kind(operand)}")
-    elif op in ("$in", "$nin", "$all"):
+    elif op in MEMBERSHIP_OPERATORS or op in ALL_OF_OPERATORS:
         if not isinstance(operand, list):
             yield _bad(path, f"{op} needs a list, got {_kind(operand)}")
-        elif op == "$all":
+        elif op in ALL_OF_OPERATORS:
             for i, item in enumerate(operand):
                 yield from _value_issues(item, (*path, i))
         else:
@@ -302,8 +337,8 @@ def _operator_issues(op: str, operand: object, path: Path) -> Iterator[Issue]:
             hint = did_you_mean(operand, TYPE_NAMES) if isinstance(operand, str) else ""
             names = ", ".join(sorted(TYPE_NAMES))
             yield Issue("bad-operand", f"$type needs one of {names}, got {operand!r}", hint, path)
-    elif op == "$regex":
-        yield from _regex_issues(operand, path)
+    elif op in REGEX_OPERATORS:
+        yield from _regex_issues(op, operand, path)
     elif op in VERSION_OPERATORS:
         if not isinstance(operand, str):
             yield _bad(path, f"{op} needs a version string such as '1.2.3', got {_kind(operand)}")
@@ -330,22 +365,22 @@ def _operator_issues(op: str, operand: object, path: Path) -> Iterator[Issue]:
         yield _unknown(op, VALUE_OPERATORS, path, "on an attribute")
 
 
-def _regex_issues(operand: object, path: Path) -> Iterator[Issue]:
+def _regex_issues(op: str, operand: object, path: Path) -> Iterator[Issue]:
     if not isinstance(operand, str):
-        yield _bad(path, f"$regex needs a pattern string, got {_kind(operand)}")
+        yield _bad(path, f"{op} needs a pattern string, got {_kind(operand)}")
         return
     try:
-        re.compile(operand)
+        re.compile(operand, re.IGNORECASE if op in CASE_INSENSITIVE else 0)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
         yield Issue(
-            "bad-regex", f"$regex pattern {_shown(operand)} does not compile: {exc}", path=path
+            "bad-regex", f"{op} pattern {_shown(operand)} does not compile: {exc}", path=path
         )
         return
-    cost = regex_cost(operand)
+    cost = regex_cost(regex_source(op, operand))
     if cost.refused:
         yield Issue(
             "unsafe-regex",
-            f"$regex pattern {_shown(operand)} can take too long on a long value: {cost.reason}",
+            f"{op} pattern {_shown(operand)} can take too long on a long value: {cost.reason}",
             "rewrite it so that repeated parts cannot match the same text, e.g. '(a+)+' as "
             "'a+' and '(\\w+\\s?)*' as '[\\w\\s]*'; a request value must not be able to "
             "stall the service",

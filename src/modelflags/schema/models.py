@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "TARGETING_KEY",
     "TELEMETRY",
     "Assignment",
     "Condition",
@@ -46,6 +47,9 @@ Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
 
 TELEMETRY = "telemetry"
 """The guardrail metric that watches for events that stop arriving."""
+
+TARGETING_KEY = "targetingKey"
+"""The OpenFeature targeting key, as conditions (and the direct path's context) name it."""
 
 
 class _Model(BaseModel):
@@ -75,6 +79,12 @@ class Assignment(_Model):
             except UnicodeEncodeError:
                 raise ValueError("must be valid Unicode text (no lone surrogates)") from None
         return value
+
+    @property
+    def unit_name(self) -> str:
+        """The unit's name in flag metadata and events: ``unit``, else ``key``, else
+        ``targetingKey``."""
+        return self.unit or self.key or TARGETING_KEY
 
 
 class Exclusions(_Model):

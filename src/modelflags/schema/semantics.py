@@ -12,6 +12,7 @@ from typing import Any
 from modelflags.errors import Issue, Path, did_you_mean
 from modelflags.schema.conditions import condition_issues, referenced_segments
 from modelflags.schema.models import Flag, FlagFile
+from modelflags.schema.steps import StepName
 
 __all__ = ["json_kind", "semantic_issues"]
 
@@ -93,21 +94,13 @@ def _unknown(kind: str, name: str, known: Mapping[str, Any], path: Path) -> Issu
     )
 
 
-STEP_NAMES = frozenset(
-    {"off", "no-unit", "exclusions", "not-eligible", "schedule", "holdout", "split", "default",
-     "error", "unknown"}
-)  # fmt: skip
-"""What flag metadata's ``rule`` says when a step, not a rule, decided: no rule may be named so,
-or events and traces could not tell a rule from the step."""
-
-
 def _rule_name_issues(flag: Flag, at: Path) -> Iterator[Issue]:
     seen: dict[str, int] = {}
     for i, rule in enumerate(flag.rules):
         if rule.name is None:
             continue
         path = (*at, "rules", i, "name")
-        if rule.name in STEP_NAMES:
+        if rule.name in StepName.RESERVED:
             yield Issue(
                 "reserved-name",
                 f"a rule cannot be named '{rule.name}'",
