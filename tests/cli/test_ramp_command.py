@@ -84,7 +84,10 @@ def test_the_printed_blast_radius_matches_sampling_the_engine(
     n, in_control, moved = 40_000, 0, 0
     for i in range(n):
         context = {**ELIGIBLE, "conversationId": f"conv-{i}"}
-        old, new = decide(before, context, None, None)[0], decide(after, context, None, None)[0]
+        old, new = (
+            decide(before, context, None, None)[0].variant,
+            decide(after, context, None, None)[0].variant,
+        )
         in_control += old == "control"
         moved += (old, new) == ("control", "candidate")
         assert (old, new) != ("candidate", "control")  # ramping up never moves units out

@@ -125,7 +125,7 @@ def build_report(
     report: dict[str, Any] = {
         "flagKey": flag_key,
         "experimentKey": experiment.key,
-        "assignmentUnit": flag.assignment.unit or flag.assignment.key or "targetingKey",
+        "assignmentUnit": flag.assignment.unit_name,
         "control": control.variation,
         "hypothesis": experiment.hypothesis,
         "test": {

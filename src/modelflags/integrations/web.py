@@ -33,7 +33,7 @@ from openfeature.transaction_context.no_op_transaction_context_propagator import
     NoOpTransactionContextPropagator,
 )
 
-from modelflags.engine.evaluation import MAX_UNIT_ID
+from modelflags.engine.unit_ids import MAX_UNIT_ID
 
 __all__ = [
     "MAX_VALUE",
