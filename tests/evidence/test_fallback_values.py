@@ -4,11 +4,11 @@ route fields stay empty and a warning, once per flag, says how to fix it."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
+from log_records import detail, warnings
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 
@@ -32,20 +32,6 @@ def fallback_exposure(
         exposure.fallback(variation, reason="timeout")
     assert evidence.flush()
     return memory.of("exposure")[-1]
-
-
-def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """The warnings the evidence logged."""
-    return [
-        entry
-        for entry in caplog.records
-        if entry.name == "modelflags.evidence" and entry.levelno == logging.WARNING
-    ]
-
-
-def detail(entry: logging.LogRecord, name: str) -> Any:
-    """A detail the record carries as an attribute (given in ``extra=``)."""
-    return entry.__dict__[name]
 
 
 def test_an_unbound_evidence_reads_the_fallback_through_a_live_provider(

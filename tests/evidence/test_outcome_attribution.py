@@ -5,11 +5,10 @@ no provider knows, is still recorded, counted and warned about once per event na
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
+from log_records import detail, warnings
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
@@ -28,20 +27,6 @@ def context(unit: str) -> EvaluationContext:
 
 def tracked(**attributes: object) -> TrackingEventDetails:
     return TrackingEventDetails(value=1, attributes=attributes)  # type: ignore[arg-type]
-
-
-def warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    """The warnings the evidence logged."""
-    return [
-        entry
-        for entry in caplog.records
-        if entry.name == "modelflags.evidence" and entry.levelno == logging.WARNING
-    ]
-
-
-def detail(entry: logging.LogRecord, name: str) -> Any:
-    """A detail the record carries as an attribute (given in ``extra=``)."""
-    return entry.__dict__[name]
 
 
 # -- configVersion -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from modelflags.evidence.events import Facts, new_event_id, read_facts
+from modelflags.evidence.events import Facts, in_experiment, new_event_id, read_facts
 from modelflags.evidence.exposure import snapshot
 from modelflags.evidence.problems import log_details
 from modelflags.evidence.tracker import Event
@@ -68,8 +68,7 @@ def _event(facts: Facts, error_code: Any, attributes: dict[str, Any] | None) -> 
         "variation": variant,
         "reason": reason,
         "rule": rule,
-        # as for exposures: randomised by the flag's own split, and the evaluation succeeded
-        "inExperiment": reason == "SPLIT" and rule == "split" and error_code is None,
+        "inExperiment": in_experiment(reason, rule, error_code),
         "configVersion": metadata.get("configVersion"),
         "attributes": attributes or {},
     }

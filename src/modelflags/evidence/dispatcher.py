@@ -28,7 +28,7 @@ import threading
 import time
 from collections import deque
 
-from modelflags.evidence.codec import Batch
+from modelflags.evidence.codec import Batch, Record
 from modelflags.evidence.delivery import Backoff, Outcome, offer
 from modelflags.evidence.events import Pending, finish
 from modelflags.evidence.flushes import Flushes
@@ -325,8 +325,8 @@ class Dispatcher:
             self.problems.raised("unwritable", "an evidence event could not be written")
         return batch
 
-    def _build_one_by_one(self, items: list[Event | Pending]) -> list[Event]:
-        events = []
+    def _build_one_by_one(self, items: list[Event | Pending]) -> list[Event | Record]:
+        events: list[Event | Record] = []
         for item in items:
             try:
                 events.append(finish(item))

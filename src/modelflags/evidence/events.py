@@ -12,17 +12,23 @@ import itertools
 import os
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelflags.evidence.tracker import Event
 
+if TYPE_CHECKING:
+    from modelflags.evidence.codec import Record
+
 __all__ = [
+    "EXPOSURE_HEAD",
     "EXPOSURE_KEYS",
+    "EXPOSURE_TAIL",
     "ROUTE_FIELDS",
     "Facts",
     "Pending",
-    "exposure_event",
+    "exposure_keys",
     "finish",
+    "in_experiment",
     "new_event_id",
     "outcome_event",
     "read_facts",
@@ -32,15 +38,38 @@ __all__ = [
 ROUTE_FIELDS = ("modelRoute", "promptVersion", "retrievalProfile")
 """Fields copied from the variation value that ran into its exposure, by default."""
 
-EXPOSURE_KEYS = frozenset({
+EXPOSURE_HEAD = (
     "event", "eventId", "timestamp", "flagKey", "experimentKey", "assignmentUnit", "unitId",
     "variation", "assignedVariation", "reason", "rule", "inExperiment", "configVersion",
-    "fallbackUsed", "fallbackReason", "latencyMs", "timeToFirstTokenMs", "estimatedCost",
-    "promptTokens", "completionTokens", "error", "errorType", "attributes",
-})  # fmt: skip
+    "fallbackUsed", "fallbackReason",
+)  # fmt: skip
+"""The keys of an exposure before its route fields, in the order they are written."""
+
+EXPOSURE_TAIL = (
+    "latencyMs", "timeToFirstTokenMs", "estimatedCost", "promptTokens", "completionTokens",
+    "error", "errorType", "attributes",
+)  # fmt: skip
+"""The keys of an exposure after its route fields, in the order they are written."""
+
+EXPOSURE_KEYS = frozenset(EXPOSURE_HEAD + EXPOSURE_TAIL)
 """The keys of every exposure besides its route fields: no route field may take one."""
 
-_NO_TOKENS: tuple[None, None, None] = (None, None, None)
+
+def exposure_keys(route_fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Every key of an exposure with these route fields, in the order they are written."""
+    return EXPOSURE_HEAD + route_fields + EXPOSURE_TAIL
+
+
+def in_experiment(reason: Any, rule: Any, error_code: Any) -> bool:
+    """Whether an evaluation randomised its unit: the flag's own split chose (reason
+    ``SPLIT`` and rule ``split``) and the evaluation succeeded (no error code).
+
+    A rule with its own split serves targeted traffic, and exclusions, rules, eligibility,
+    holdout, schedule, the default and a flag that is off do not randomise. Exposures and
+    assignments alike carry this as ``inExperiment``.
+    """
+    return reason == "SPLIT" and rule == "split" and error_code is None
+
 
 _prefix = os.urandom(6).hex()
 _counter = itertools.count(1)
@@ -78,18 +107,20 @@ def rfc3339(timestamp: float) -> str:
 class Pending(Protocol):
     """A queued record that becomes an event in the background thread."""
 
-    def to_event(self) -> Event:
-        """The finished event."""
+    def to_record(self) -> Record:
+        """The finished record: its event and its JSON line, each built when first needed."""
         ...
 
 
-def finish(item: Event | Pending) -> Event:
-    """Make a queued item ready to write: build it if pending; timestamps as RFC 3339."""
-    event = item if type(item) is dict else item.to_event()  # type: ignore[union-attr]
-    timestamp = event["timestamp"]
+def finish(item: Event | Pending) -> Event | Record:
+    """Make a queued item ready to write: a pending record is finished (see
+    :class:`~modelflags.evidence.codec.Record`); an event's timestamp becomes RFC 3339."""
+    if type(item) is not dict:
+        return item.to_record()  # type: ignore[union-attr]
+    timestamp = item["timestamp"]
     if type(timestamp) is float:
-        event["timestamp"] = rfc3339(timestamp)
-    return event
+        item["timestamp"] = rfc3339(timestamp)
+    return item
 
 
 Facts = tuple[Any, Any, Any, Mapping[str, Any], Any]
@@ -118,75 +149,6 @@ def read_facts(details: Any, context: Any) -> Facts:
         metadata,
         None if unit is None else str(unit),
     )
-
-
-def exposure_event(  # noqa: PLR0917 -- positional on purpose: one call per exposure
-    details: Any,
-    context: Any,
-    timestamp: float,
-    fallback: str | None,
-    fallback_reason: str | None,
-    route_fields: tuple[str, ...],
-    route: Mapping[str, Any] | None,
-    latency_ms: float | None,
-    estimated_cost: float | None,
-    tokens: tuple[int | None, int | None, float | None] | None,
-    error: bool,
-    error_type: str | None,
-    attributes: Mapping[str, Any] | None,
-) -> Event:
-    """An exposure: what actually ran for the unit of an evaluation result (``details``).
-
-    ``fallback`` is the variation that ran instead of the assigned one (None: no fallback);
-    ``route`` is (a copy of) the value that ran, when it is an object: its ``route_fields``
-    are written as top-level keys, null when absent or when ``route`` is None. ``tokens`` is
-    ``(promptTokens, completionTokens, timeToFirstTokenMs)`` of a model call, or None when
-    none was recorded (all three null). Positional: the background thread builds one per
-    exposure.
-
-    ``inExperiment`` is true only when the flag's own split randomised the unit (reason
-    ``SPLIT`` and rule ``split``): a rule with its own split serves targeted traffic, and
-    exclusions, rules, eligibility, holdout, schedule, the default and a flag that is off
-    do not randomise. An evaluation that failed (an error code) never is in the experiment.
-    """
-    flag_key, variant, reason, metadata, unit = read_facts(details, context)
-    rule = metadata.get("rule")
-    event: Event = {
-        "event": "exposure",
-        "eventId": f"{_prefix}-{next(_counter):x}",  # new_event_id(), inlined
-        "timestamp": rfc3339(timestamp),
-        "flagKey": flag_key,
-        "experimentKey": metadata.get("experimentKey"),
-        "assignmentUnit": metadata.get("assignmentUnit"),
-        "unitId": unit,
-        "variation": variant if fallback is None else fallback,
-        "assignedVariation": variant,
-        "reason": reason,
-        "rule": rule,
-        # randomised by the flag's own split (the error code is read only then)
-        "inExperiment": (
-            reason == "SPLIT" and rule == "split" and getattr(details, "error_code", None) is None
-        ),
-        "configVersion": metadata.get("configVersion"),
-        "fallbackUsed": fallback is not None,
-        "fallbackReason": fallback_reason,
-    }
-    if route is None:  # the value that ran is unknown or not an object
-        event.update(dict.fromkeys(route_fields))
-    else:
-        get = route.get
-        for field in route_fields:
-            event[field] = get(field)
-    prompt_tokens, completion_tokens, first_token_ms = _NO_TOKENS if tokens is None else tokens
-    event["latencyMs"] = latency_ms
-    event["timeToFirstTokenMs"] = first_token_ms
-    event["estimatedCost"] = estimated_cost
-    event["promptTokens"] = prompt_tokens
-    event["completionTokens"] = completion_tokens
-    event["error"] = error
-    event["errorType"] = error_type
-    event["attributes"] = dict(attributes) if attributes else {}
-    return event
 
 
 def outcome_event(

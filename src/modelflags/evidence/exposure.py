@@ -2,7 +2,8 @@
 
 It keeps references and a few numbers; when it is sent it snapshots what may change later
 (the value that ran, the allowed context attributes) and queues itself.
-The event dict is built by the background thread (:meth:`Exposure.to_event`).
+The background thread finishes it (:meth:`Exposure.to_record`): its values, written as a JSON
+line (:mod:`modelflags.evidence.exposure_lines`), a dict only if a tracker asks for one.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from modelflags.evidence.events import exposure_event
+from modelflags.evidence.exposure_lines import ExposureRecord
 from modelflags.evidence.problems import log_details
-from modelflags.evidence.tracker import Event
 
 if TYPE_CHECKING:
     from modelflags.evidence.recorder import Evidence
@@ -152,19 +152,19 @@ class Exposure:
         except Exception as error:
             log_details("error", "recording an exposure failed", {"error": repr(error)})
 
-    def to_event(self) -> Event:
-        """The exposure event (called by the background thread once the exposure is sent)."""
+    def to_record(self) -> ExposureRecord:
+        """The finished exposure (called by the background thread once it is sent)."""
         fell_back = self._variation if self._fallback_reason is not None else None
         attributes = self._attributes
         if self._context_values:  # keywords given to record() win over context attributes
             attributes = dict(self._context_values) | (attributes or {})
-        event = exposure_event(
+        evidence = self._evidence
+        privacy = evidence._privacy
+        return evidence._lines.record(
             self._details, self._context, self._timestamp, fell_back, self._fallback_reason,
-            self._evidence._route_fields, self._route, self._latency, self._cost, self._tokens,
-            self._error, self._error_type, attributes,
+            self._route, self._latency, self._cost, self._tokens, self._error,
+            self._error_type, attributes, privacy if privacy.changes_events else None,
         )  # fmt: skip
-        privacy = self._evidence._privacy
-        return privacy.apply(event) if privacy.changes_events else event
 
 
 def snapshot(context: Any, names: tuple[str, ...]) -> list[tuple[str, Any]] | None:

@@ -89,20 +89,27 @@ class Privacy:
 
     def apply(self, event: Event) -> Event:
         """Hash the unit id and drop or hash the attributes of ``event``, in place."""
-        if self.hash_unit_ids:
-            unit = event.get("unitId")
-            if unit is not None:
-                event["unitId"] = keyed_hash(self._key, str(unit))
-        if self.attributes == "drop":
-            event["attributes"] = {}
-        elif self.attributes == "hash":
-            attributes = event.get("attributes")
-            if attributes:
-                event["attributes"] = {
-                    name: keyed_hash(self._key, _json_text(value))
-                    for name, value in attributes.items()
-                }
+        if self.hash_unit_ids and event.get("unitId") is not None:
+            event["unitId"] = self.unit_id(event["unitId"])
+        if self.attributes == "drop" or (self.attributes == "hash" and event.get("attributes")):
+            event["attributes"] = self.attributes_of(event.get("attributes"))
         return event
+
+    def unit_id(self, unit: Any) -> Any:
+        """The unit id as written: its keyed hash if ids are hashed (None stays None)."""
+        if self.hash_unit_ids and unit is not None:
+            return keyed_hash(self._key, str(unit))
+        return unit
+
+    def attributes_of(self, attributes: Any) -> Any:
+        """An event's attributes as written: kept, dropped (empty) or each value hashed."""
+        if self.attributes == "drop":
+            return {}
+        if self.attributes == "hash" and attributes:
+            return {
+                name: keyed_hash(self._key, _json_text(value)) for name, value in attributes.items()
+            }
+        return attributes
 
 
 def _json_text(value: Any) -> str:

@@ -20,6 +20,7 @@ from modelflags.evidence.attribution import Attribution
 from modelflags.evidence.dispatcher import Dispatcher, OnFull
 from modelflags.evidence.events import EXPOSURE_KEYS, ROUTE_FIELDS, outcome_event
 from modelflags.evidence.exposure import Exposure, number
+from modelflags.evidence.exposure_lines import ExposureLines
 from modelflags.evidence.lookups import FlagLookup
 from modelflags.evidence.privacy import Attributes, Privacy
 from modelflags.evidence.problems import log_details
@@ -144,6 +145,7 @@ class Evidence:
                 f"route_fields {clashes} clash with exposure keys; "
                 f"a route field cannot be one of {sorted(EXPOSURE_KEYS)}"
             )
+        self._lines = ExposureLines(self._route_fields)  # how exposures are written
         self._context_attributes = _names("context_attributes", context_attributes)
         if isinstance(tracker, str):
             from modelflags.evidence.urls import tracker_from_url

@@ -1,0 +1,222 @@
+"""Exposures written straight from their values, with most of their JSON encoded once.
+
+Most of an exposure repeats from one event to the next: the flag, its experiment, the
+variation that ran and the one assigned, the reason, the rule, the configuration version,
+the fallback and the route fields are those of a few resolutions and values. For each
+distinct set of them an :class:`ExposureForm` is made once and kept (a bounded cache): the
+event's dict with those keys filled in, and the JSON around the per-event values. Per event
+only the event id, the timestamp, the unit id, what was measured and the attributes are
+encoded, and no dict is built unless a tracker asks for one (:class:`ExposureRecord`).
+
+The line is the one the event's dict gives (:func:`modelflags.evidence.codec.encode`), byte
+for byte: compact JSON of a dict is its members joined by commas, and every part here is
+encoded by the same serializer with the same options, containers at the depth they have in
+the event (the serializer's nesting limit counts from the top). When that serializer refuses
+a value (a lone surrogate, a value that contains itself), :meth:`ExposureRecord.to_line`
+answers None, and the event's dict is encoded, and repaired, the usual way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic_core import to_json
+
+from modelflags.evidence.codec import fallback_text
+from modelflags.evidence.events import (
+    EXPOSURE_HEAD,
+    exposure_keys,
+    in_experiment,
+    new_event_id,
+    read_facts,
+    rfc3339,
+)
+from modelflags.evidence.privacy import Privacy
+from modelflags.evidence.tracker import Event
+
+__all__ = ["CACHE_SIZE", "ExposureForm", "ExposureLines", "ExposureRecord"]
+
+CACHE_SIZE = 1024
+"""Forms kept per Evidence; the cache starts over when full (a flag whose metadata changes
+with every evaluation only loses the gain)."""
+
+_SHARED = EXPOSURE_HEAD[3:6] + EXPOSURE_HEAD[7:]  # flagKey ... fallbackReason, but unitId
+_BOOLS = (_SHARED.index("inExperiment"), _SHARED.index("fallbackUsed"))  # always bool
+_NO_TOKENS: tuple[None, None, None] = (None, None, None)
+_NULL = b"null"
+_ATOMS = frozenset({str, int, float, bool})
+
+
+def _json(value: Any) -> bytes:
+    """A value's JSON as it is written inside an event (a container one level deep, as
+    there)."""
+    if value is None:
+        return _NULL
+    if type(value) in _ATOMS:
+        return to_json(value, inf_nan_mode="null", fallback=fallback_text)
+    return to_json([value], inf_nan_mode="null", fallback=fallback_text)[1:-1]
+
+
+def _members(names: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
+    """``"name":value`` pairs joined by commas, as the members of a dict one level deep."""
+    pairs = dict(zip(names, values, strict=True))
+    return to_json(pairs, inf_nan_mode="null", fallback=fallback_text)[1:-1]
+
+
+class ExposureForm:
+    """What the exposures of one resolution share: their dict with the per-event keys still
+    empty, and the JSON from the timestamp's closing quote to the unit id (``head``) and
+    from the unit id to the latency (``middle``)."""
+
+    __slots__ = ("event", "head", "middle", "reusable")
+
+    def __init__(self, lines: ExposureLines, shared: tuple[Any, ...]) -> None:
+        names = _SHARED + lines.route_fields
+        event: Event = dict.fromkeys(lines.keys)
+        event["event"] = "exposure"
+        event.update(zip(names, shared, strict=True))
+        self.event = event
+        self.head: bytes | None = None  # None: a value needs a repair (see to_line)
+        self.middle = b""
+        try:
+            self.head = b'",' + _members(names[:3], shared[:3]) + b',"unitId":'
+            self.middle = b"," + _members(names[3:], shared[3:]) + b',"latencyMs":'
+        except Exception:
+            self.head = None
+        # Kept only if every value is text or null: then an equal key holds equal text, so
+        # the same JSON (1, 1.0 and True are equal keys, but written differently).
+        self.reusable = self.head is not None and all(
+            value is None or type(value) is str or index in _BOOLS
+            for index, value in enumerate(shared)
+        )
+
+
+class ExposureLines:
+    """Builds an Evidence's exposure records: its route fields, its keys, its forms."""
+
+    __slots__ = ("_forms", "_no_route", "keys", "route_fields")
+
+    def __init__(self, route_fields: tuple[str, ...]) -> None:
+        self.route_fields = route_fields
+        self.keys = exposure_keys(route_fields)
+        self._no_route = (None,) * len(route_fields)
+        self._forms: dict[tuple[Any, ...], ExposureForm] = {}
+
+    def record(  # noqa: PLR0917 -- positional on purpose: one call per exposure
+        self,
+        details: Any,
+        context: Any,
+        timestamp: float,
+        fallback: str | None,
+        fallback_reason: str | None,
+        route: Mapping[str, Any] | None,
+        latency_ms: float | None,
+        estimated_cost: float | None,
+        tokens: tuple[int | None, int | None, float | None] | None,
+        error: bool,
+        error_type: str | None,
+        attributes: Mapping[str, Any] | None,
+        privacy: Privacy | None,
+    ) -> ExposureRecord:
+        """An exposure: what actually ran for the unit of an evaluation result (``details``).
+
+        ``fallback`` is the variation that ran instead of the assigned one (None: no
+        fallback); ``route`` is (a copy of) the value that ran, when it is an object: its
+        route fields are written as top-level keys, null when absent or when ``route`` is
+        None. ``tokens`` is ``(promptTokens, completionTokens, timeToFirstTokenMs)`` of a
+        model call, or None when none was recorded (all three null). ``privacy`` (None: none
+        that changes events) hashes the unit id and drops or hashes the attributes;
+        ``inExperiment``: see :func:`~modelflags.evidence.events.in_experiment`.
+        """
+        flag_key, variant, reason, metadata, unit = read_facts(details, context)
+        get = metadata.get
+        rule = get("rule")
+        shared = (
+            flag_key, get("experimentKey"), get("assignmentUnit"),
+            variant if fallback is None else fallback, variant, reason, rule,
+            in_experiment(reason, rule, getattr(details, "error_code", None)),
+            get("configVersion"), fallback is not None, fallback_reason,
+            *(self._no_route if route is None else map(route.get, self.route_fields)),
+        )  # fmt: skip
+        try:
+            form = self._forms[shared]
+        except (KeyError, TypeError):  # a new resolution, or a value that cannot be a key
+            form = self._new_form(shared)
+        attributes = dict(attributes) if attributes else {}
+        if privacy is not None:
+            unit, attributes = privacy.unit_id(unit), privacy.attributes_of(attributes)
+        prompt_tokens, completion_tokens, first_token_ms = _NO_TOKENS if tokens is None else tokens
+        return ExposureRecord(form, (
+            new_event_id(), rfc3339(timestamp), unit, latency_ms, first_token_ms,
+            estimated_cost, prompt_tokens, completion_tokens, error, error_type, attributes,
+        ))  # fmt: skip
+
+    def _new_form(self, shared: tuple[Any, ...]) -> ExposureForm:
+        form = ExposureForm(self, shared)
+        if form.reusable:
+            forms = self._forms
+            if len(forms) >= CACHE_SIZE:
+                forms.clear()
+            forms[shared] = form
+        return form
+
+
+class ExposureRecord:
+    """A finished exposure: its form and its own values, written as a JSON line; its dict
+    is built only when asked for (a :class:`~modelflags.evidence.codec.Record`)."""
+
+    __slots__ = ("form", "values")
+
+    def __init__(self, form: ExposureForm, values: tuple[Any, ...]) -> None:
+        self.form = form
+        self.values = values  # eventId, timestamp, unitId, latencyMs ... attributes
+
+    def to_line(self) -> bytes | None:
+        """The exposure's JSON line, without its newline (None: encode :meth:`to_event`)."""
+        (event_id, timestamp, unit, latency, first_token, cost, prompt, completion, error,
+         error_type, attributes) = self.values  # fmt: skip
+        form = self.form
+        if form.head is None:
+            return None
+        try:
+            return b"".join((
+                # an event id and an RFC 3339 timestamp are printable ASCII without a quote
+                # or a backslash: their JSON is their text in quotes
+                b'{"event":"exposure","eventId":"', event_id.encode(),
+                b'","timestamp":"', timestamp.encode(), form.head,
+                # (the usual types inline: text needs no options, a float only inf_nan_mode)
+                to_json(unit) if type(unit) is str else _json(unit), form.middle,
+                to_json(latency, inf_nan_mode="null") if type(latency) is float
+                else _json(latency),
+                b',"timeToFirstTokenMs":', _NULL if first_token is None else _json(first_token),
+                b',"estimatedCost":', to_json(cost, inf_nan_mode="null") if type(cost) is float
+                else _json(cost),
+                b',"promptTokens":', _NULL if prompt is None else _json(prompt),
+                b',"completionTokens":', _NULL if completion is None else _json(completion),
+                b',"error":', b"true" if error is True else b"false" if error is False
+                else _json(error),
+                b',"errorType":', _NULL if error_type is None else _json(error_type),
+                b',"attributes":', b"{}}" if type(attributes) is dict and not attributes
+                else _json(attributes) + b"}",
+            ))  # fmt: skip
+        except Exception:  # the serializer refused a value: the dict's encoding repairs it
+            return None
+
+    def to_event(self) -> Event:
+        """The exposure as a new dict."""
+        (event_id, timestamp, unit, latency, first_token, cost, prompt, completion, error,
+         error_type, attributes) = self.values  # fmt: skip
+        event = self.form.event.copy()
+        event["eventId"] = event_id
+        event["timestamp"] = timestamp
+        event["unitId"] = unit
+        event["latencyMs"] = latency
+        event["timeToFirstTokenMs"] = first_token
+        event["estimatedCost"] = cost
+        event["promptTokens"] = prompt
+        event["completionTokens"] = completion
+        event["error"] = error
+        event["errorType"] = error_type
+        event["attributes"] = attributes
+        return event
