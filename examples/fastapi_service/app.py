@@ -3,9 +3,11 @@
 ``POST /support/answer`` answers a question of a conversation with an OpenAI-compatible
 model: the route flag ``support_answer_model_route`` (flags/) chooses the model for the
 conversation, :class:`~modelflags.integrations.openai.AsyncModelRouter` calls it through
-``openai.AsyncOpenAI(base_url=MODEL_BASE_URL)``, falls back to the flag's ``fallback``
-variation when the model times out, answers 429 or 5xx, or cannot be reached, and records
-the exposure (the route that ran, latency, tokens, and the cost from examples/prices.yaml).
+``openai.AsyncOpenAI(base_url=MODEL_BASE_URL)`` with the system prompt of the route's
+``promptVersion``, falls back to the flag's ``fallback`` variation when the model times out,
+answers 429 or 5xx, or cannot be reached, and records the exposure (the route that ran,
+latency, tokens, and the cost from examples/prices.yaml). The answer says which variation
+wrote it and whether that was the fallback.
 ``POST /support/feedback`` records whether the conversation was resolved, through
 ``client.track`` with the ``flagKey``, so ``modelflags report`` joins it to the exposure.
 
@@ -18,8 +20,8 @@ every request of a conversation. :class:`~modelflags.integrations.starlette.
 ModelFlagsMiddleware` reads them once per request into OpenFeature's transaction context,
 so the answer and the feedback of a conversation are evaluated on the same context, and the
 outcome is attributed to the arm that answered without the handlers passing anything
-around. The handlers hand that context to the router (for the exposure's context
-attributes) and to ``track``.
+around: the router is called without a context, and evaluates the flag and records the
+exposure's context attributes on that one; the feedback handler hands it to ``track``.
 
 The middleware also closes the evidence when the application shuts down, which delivers the
 last events.
@@ -52,7 +54,7 @@ import math
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +71,17 @@ from modelflags import Evidence, ModelFlagsError, ModelFlagsProvider, load_flags
 from modelflags.integrations.openai import AsyncModelRouter, load_prices
 from modelflags.integrations.starlette import ModelFlagsMiddleware, UnitFrom
 
-__all__ = ["FLAG", "OUTCOME", "UNIT", "Settings", "app_from_env", "create_app", "main"]
+__all__ = [
+    "FLAG",
+    "OUTCOME",
+    "SYSTEM_PROMPTS",
+    "UNIT",
+    "Settings",
+    "app_from_env",
+    "create_app",
+    "main",
+    "support_messages",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAG = "support_answer_model_route"
@@ -85,7 +97,24 @@ DEFAULT_ROUTE: Mapping[str, Any] = {
     "promptVersion": "support_v3",
     "retrievalProfile": "safe_fallback",
 }
-SYSTEM_PROMPT = "You are the support assistant of an online service. Answer briefly."
+# The system prompt of each promptVersion a route names (flags/support.yaml): the route
+# chooses the prompt as it chooses the model.
+SYSTEM_PROMPTS: Mapping[str, str] = {
+    "support_v3": "You are the support assistant of an online service. Answer briefly.",
+}
+
+
+def support_messages(question: str) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """The messages of ``question``, built for the route that answers it (the router calls
+    this once per attempt: a fallback gets its own route's prompt). A ``promptVersion`` this
+    service has no prompt for gets the default route's."""
+
+    def for_route(route: Mapping[str, Any]) -> list[Any]:
+        default = SYSTEM_PROMPTS[DEFAULT_ROUTE["promptVersion"]]
+        prompt = SYSTEM_PROMPTS.get(str(route.get("promptVersion")), default)
+        return [{"role": "system", "content": prompt}, {"role": "user", "content": question}]
+
+    return for_route
 
 
 @dataclass(frozen=True)
@@ -142,11 +171,15 @@ class Question(BaseModel):
 
 
 class Answer(BaseModel):
-    """What ``POST /support/answer`` returns: the reply, the model that wrote it, its usage."""
+    """What ``POST /support/answer`` returns: the reply, the model that wrote it, the flag's
+    variation that served it (``fallbackUsed``: the fallback, after the assigned route
+    failed), and its usage."""
 
     conversationId: str
     answer: str
     model: str
+    servedVariation: str | None
+    fallbackUsed: bool
     promptTokens: int | None
     completionTokens: int | None
 
@@ -215,12 +248,10 @@ def create_app(settings: Settings) -> FastAPI:
         """Answer the question on the conversation's route (502/504 when the model, and
         then its fallback, failed)."""
         router: AsyncModelRouter = request.app.state.router
-        messages: list[Any] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {"role": "user", "content": body.question},
-        ]
-        try:
-            completion = await router.chat(context, messages=messages)
+        try:  # on the transaction context the middleware set: no context argument
+            completion, served = await router.chat_with_route(
+                messages=support_messages(body.question)
+            )
         except openai.APITimeoutError:
             raise HTTPException(504, "the model did not answer in time") from None
         except openai.APIError as error:
@@ -230,6 +261,8 @@ def create_app(settings: Settings) -> FastAPI:
             conversationId=str(context.attributes[UNIT.attribute]),
             answer=completion.choices[0].message.content or "",
             model=completion.model,
+            servedVariation=served.served_variation,
+            fallbackUsed=served.fallback_used,
             promptTokens=usage.prompt_tokens if usage else None,
             completionTokens=usage.completion_tokens if usage else None,
         )

@@ -243,9 +243,9 @@ def test_every_answered_conversation_is_one_exposure_with_its_tokens_and_cost(ru
     prices = load_prices(ROOT / "examples" / "prices.yaml")
     answered = [e for e in exposures if not e["error"]]
     assert len(answered) > 0.9 * CONVERSATIONS
-    for exposure in answered:
-        messages = [{"role": "system", "content": app.SYSTEM_PROMPT},
-                    {"role": "user", "content": questions[exposure["unitId"]]}]  # fmt: skip
+    for exposure in answered:  # the messages were built for the route that answered
+        messages = app.support_messages(questions[exposure["unitId"]])(exposure)
+        assert exposure["promptVersion"] in app.SYSTEM_PROMPTS
         assert exposure["promptTokens"] == model_server.prompt_tokens(messages)
         assert exposure["completionTokens"] > 0
         cost = prices.cost(exposure["modelRoute"], exposure["promptTokens"],
@@ -327,6 +327,22 @@ def test_ctrl_c_stops_the_service_cleanly_with_its_last_events_written(run: Run)
     assert {r.status_code for r in last} <= {200, 502, 504}  # a failed call is recorded too
     units = {e["unitId"] for e in run.exposures()}
     assert {f"conv-last-{i}" for i in range(5)} <= units
+
+
+def test_an_answer_says_the_variation_its_exposure_recorded_and_whether_it_fell_back(
+    run: Run,
+) -> None:
+    exposures = {e["unitId"]: e for e in run.exposures()}
+    answers = [run.probes[f"last {i}"] for i in range(5)] + run.readme[:1]
+    replies = [r.json() for r in answers if r.status_code == 200]
+    assert replies, [r.status_code for r in answers]
+    for reply in replies:
+        exposure = exposures[reply["conversationId"]]
+        assert (reply["servedVariation"], reply["fallbackUsed"]) == (
+            exposure["variation"], exposure["fallbackUsed"],
+        )  # fmt: skip
+        assert reply["model"] == exposure["modelRoute"]
+        assert exposure["attributes"]["plan"] == "pro"  # from the middleware's context
 
 
 def test_requests_without_a_usable_unit_or_body_are_refused(run: Run) -> None:

@@ -10,10 +10,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fake_openai import FakeOpenAI
+from fake_openai import FakeOpenAI, Request
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "openai.md"
@@ -23,30 +24,54 @@ def python_blocks() -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", PAGE.read_text(), flags=re.M | re.S)
 
 
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        fake.set_mode("support_model_b", "rate_limited")
-        yield fake
+@dataclass(frozen=True)
+class PageRun:
+    """The page's blocks run once: the interpreter's result, and what the server received."""
+
+    result: subprocess.CompletedProcess[str]
+    requests: list[Request]
 
 
-def test_every_python_block_of_the_openai_page_runs_in_order(
-    tmp_path: Path, server: FakeOpenAI
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageRun]:
+    folder = tmp_path_factory.mktemp("openai_page")
+    shutil.copytree(ROOT / "flags", folder / "flags")
+    (folder / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "prices.yaml", folder / "examples" / "prices.yaml")
+    with FakeOpenAI() as server:
+        server.set_mode("support_model_b", "rate_limited")
+        env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"}
+        result = subprocess.run(
+            [sys.executable, "-c", "\n\n".join(python_blocks())],
+            check=False, cwd=folder, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        yield PageRun(result, list(server.requests))
+
+
+def test_every_python_block_of_the_openai_page_runs_in_order(page: PageRun) -> None:
+    assert len(python_blocks()) >= 8
+    assert page.result.returncode == 0, page.result.stderr
+    assert "answer from support_model_a" in page.result.stdout
+    assert "fallback True rate_limited" in page.result.stdout  # what chat_with_route printed
+
+
+def test_the_pages_candidate_calls_are_each_tried_and_retried_once(page: PageRun) -> None:
+    models = [request.body.get("model") for request in page.requests]
+    # three calls on the candidate (chat, chat_with_route, built messages): a try and a retry
+    assert models.count("support_model_b") == 6
+
+
+def test_the_pages_message_builder_sends_each_attempt_its_own_routes_messages(
+    page: PageRun,
 ) -> None:
-    blocks = python_blocks()
-    assert len(blocks) >= 5
-    shutil.copytree(ROOT / "flags", tmp_path / "flags")
-    (tmp_path / "examples").mkdir()
-    shutil.copy(ROOT / "examples" / "prices.yaml", tmp_path / "examples" / "prices.yaml")
-    env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"}
-    result = subprocess.run(
-        [sys.executable, "-c", "\n\n".join(blocks)],
-        check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    models = [request.body.get("model") for request in server.requests]
-    assert models.count("support_model_b") == 2  # the candidate: one try, one client retry
-    assert "answer from support_model_a" in result.stdout
+    built = [
+        (request.body["model"], request.body["messages"][0]["content"])
+        for request in page.requests
+        if request.body["messages"][0]["role"] == "system"
+    ]
+    assert [model for model, _ in built] == ["support_model_b"] * 2 + ["support_model_a"]
+    assert built[0][1].startswith("Refunds reach the card")  # the candidate's: baseline
+    assert built[-1][1].startswith("Say that refunds")  # the fallback's: safe_fallback
 
 
 def test_the_pages_price_table_is_the_example_file() -> None:

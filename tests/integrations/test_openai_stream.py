@@ -190,3 +190,29 @@ def test_a_stream_falls_back_when_the_first_route_fails_before_answering(
         "fallback", "rate_limited", "model_small",
     )  # fmt: skip
     assert event["timeToFirstTokenMs"] is not None and event["promptTokens"] is not None
+
+
+def test_closing_the_measured_chunks_early_closes_the_clients_response(
+    make_router: RouterFactory,
+    client: openai.OpenAI,
+    server: FakeOpenAI,
+    recorded: Recorded,
+    units: dict[str, str],
+) -> None:
+    create = client.chat.completions.create
+    held: list[Any] = []
+
+    def holding_the_chunks(**kwargs: Any) -> Any:
+        stream = create(**kwargs)
+        held.append(stream._iterator)  # held here too: only an explicit close can end it now
+        return stream
+
+    client.chat.completions.create = holding_the_chunks  # type: ignore[method-assign]
+    server.set_mode("model_a", "slow_chunks")  # the response is still open after one chunk
+    stream = make_router().chat(context(units["control"]), messages=MESSAGES, stream=True)
+    chunks = stream._iterator  # the measured generator the router put inside the stream
+    next(chunks)
+    chunks.close()  # what a generator's finaliser does to a stream dropped mid-way
+    assert stream.response.is_closed
+    (event,) = recorded()
+    assert event["attributes"] == {"streamIncomplete": True}

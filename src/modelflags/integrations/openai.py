@@ -10,119 +10,59 @@ most gateways)::
         request_fields={"temperature": "temperature"}, fallback="fallback",
     )
     completion = router.chat(ctx, messages=[{"role": "user", "content": "..."}])
+    completion, served = router.chat_with_route(messages=build_messages)
 
-One ``chat`` evaluates the route flag for the unit through OpenFeature, calls
-``client.chat.completions.create`` with the route's ``modelRoute`` as ``model`` (and the
-route fields ``request_fields`` maps to request parameters), falls back to the flag's
-fallback variation on a timeout, a 429, a 5xx or a lost connection when asked to, and
-records one exposure with latency, ``promptTokens``, ``completionTokens``, the cost from the
-price table and the error, if any. It returns exactly what ``create`` returns (a
-``ChatCompletion``, or the client's own ``Stream`` for ``stream=True``) and raises exactly
-what it raises, the same exception object. :class:`AsyncModelRouter` is the twin for
-``openai.AsyncOpenAI``.
+One ``chat`` evaluates the route flag for the unit through OpenFeature (the unit named, or
+the one a web middleware put in the transaction context), calls
+``client.chat.completions.create`` with the route's ``modelRoute`` as ``model`` (the route
+fields ``request_fields`` maps to request parameters, and messages built from the route
+when ``messages`` is a callable), falls back to the flag's fallback variation on a timeout,
+a 429, a 5xx or a lost connection when asked to, and records one exposure with latency,
+``promptTokens``, ``completionTokens``, the cost from the price table and the error, if
+any. It returns exactly what ``create`` returns (a ``ChatCompletion``, or the client's own
+``Stream`` for ``stream=True``) and raises exactly what it raises, the same exception
+object; ``chat_with_route`` returns a :class:`ServedRoute` beside it, saying which
+variation answered and whether it was the fallback. :class:`AsyncModelRouter` is the twin
+for ``openai.AsyncOpenAI``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal, overload
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openfeature.client import OpenFeatureClient
 
 from modelflags.evidence.recorder import Evidence
-from modelflags.integrations.openai_routing import (
-    FALLBACK_REASONS,
-    Context,
-    RouteCall,
-    Routing,
-    failure_reason,
-)
-from modelflags.integrations.openai_stream import StreamWatch, watch_async_stream, watch_stream
+from modelflags.integrations.openai_async import AsyncModelRouter
+from modelflags.integrations.openai_context import Context, invocation_context
+from modelflags.integrations.openai_router import ChatMessages, MessageBuilder, RouterBase
+from modelflags.integrations.openai_routing import FALLBACK_REASONS, RouteCall, failure_reason
+from modelflags.integrations.openai_served import ServedRoute
+from modelflags.integrations.openai_stream import StreamWatch, watch_stream
 from modelflags.loader.prices import load_prices
 from modelflags.schema.prices import PriceTable
 
 __all__ = [
     "FALLBACK_REASONS",
     "AsyncModelRouter",
+    "ChatMessages",
     "Context",
+    "MessageBuilder",
     "ModelRouter",
     "PriceTable",
+    "ServedRoute",
     "failure_reason",
     "load_prices",
 ]
 
-Messages = Iterable[ChatCompletionMessageParam]
+Completion = ChatCompletion | openai.Stream[ChatCompletionChunk]
 
 
-class _Router:
-    """What both routers share: the settings, checked when the router is made."""
-
-    def __init__(
-        self,
-        client: Any,
-        *,
-        flag_key: str,
-        evidence: Evidence,
-        default_route: Mapping[str, Any],
-        flags: OpenFeatureClient | None = None,
-        prices: PriceTable | str | os.PathLike[str] | None = None,
-        request_fields: Mapping[str, str] | None = None,
-        fallback: str | None = None,
-        fallback_on: Collection[str] = FALLBACK_REASONS,
-        stream_usage: bool = True,
-    ) -> None:
-        if prices is not None and not isinstance(prices, PriceTable):
-            prices = load_prices(prices)
-        self.client = client
-        self._routing = Routing(
-            flag_key=flag_key, evidence=evidence, default_route=default_route, flags=flags,
-            prices=prices, request_fields=request_fields or {}, fallback=fallback,
-            fallback_on=fallback_on, stream_usage=stream_usage,
-        )  # fmt: skip
-        self._create: Callable[..., Any] = client.chat.completions.create
-
-    @property
-    def flag_key(self) -> str:
-        """The route flag evaluated for every call."""
-        return self._routing.flag_key
-
-    @property
-    def prices(self) -> PriceTable | None:
-        """The price table calls are priced from (None: costs are recorded as null)."""
-        return self._routing.prices
-
-    def _prepare(self, kwargs: dict[str, Any], stream: bool | None) -> bool:
-        """Check the caller's arguments; True when the router asks for the usage chunk."""
-        if "model" in kwargs:
-            raise TypeError("the route flag chooses the model: call chat() without model=")
-        if stream is None:
-            return False
-        kwargs["stream"] = stream
-        hide_usage = stream and self._routing.stream_usage and "stream_options" not in kwargs
-        if hide_usage:
-            kwargs["stream_options"] = {"include_usage": True}
-        return hide_usage
-
-    def _fallback(self, call: RouteCall, error: BaseException) -> bool:
-        """Switch ``call`` to the fallback route when ``error`` allows it; else record it."""
-        fallback = None
-        if isinstance(error, Exception):  # not a cancellation, an interrupt or an exit
-            try:
-                fallback = self._routing.fallback_route(call, error)
-            except Exception:  # deciding must not hide the application's error
-                fallback = None
-        if fallback is None:
-            call.record(error, None, None)
-            return False
-        reason, route = fallback
-        call.fell_back(str(self._routing.fallback), reason, route)
-        return True
-
-
-class ModelRouter(_Router):
+class ModelRouter(RouterBase):
     """Chat completions through an ``openai.OpenAI`` client, routed by a flag and recorded.
 
     ``flag_key`` names the route flag, evaluated through ``flags`` (an OpenFeature client;
@@ -161,131 +101,132 @@ class ModelRouter(_Router):
     @overload
     def chat(
         self,
-        context: Context,
+        context: Context | None = None,
         /,
         *,
-        messages: Messages,
+        messages: ChatMessages,
         stream: Literal[False] | None = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
     @overload
     def chat(
-        self, context: Context, /, *, messages: Messages, stream: Literal[True], **kwargs: Any
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: Literal[True],
+        **kwargs: Any,
     ) -> openai.Stream[ChatCompletionChunk]: ...
 
     @overload
     def chat(
-        self, context: Context, /, *, messages: Messages, stream: bool, **kwargs: Any
-    ) -> ChatCompletion | openai.Stream[ChatCompletionChunk]: ...
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: bool,
+        **kwargs: Any,
+    ) -> Completion: ...
 
     def chat(
-        self, context: Context, /, *, messages: Messages, stream: bool | None = None, **kwargs: Any
-    ) -> ChatCompletion | openai.Stream[ChatCompletionChunk]:
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: bool | None = None,
+        **kwargs: Any,
+    ) -> Completion:
         """``client.chat.completions.create(messages=..., **kwargs)`` on the unit's route.
 
         ``context`` is an OpenFeature ``EvaluationContext``, a mapping of its attributes
-        (``targetingKey`` among them, if any) or a targeting key. Returns what ``create``
+        (``targetingKey`` among them, if any) or a targeting key; left out, the flag is
+        evaluated on the contexts OpenFeature already has (the transaction context a web
+        middleware set, the global and the client's). Either way the exposure records the
+        merged context the evaluation saw. ``messages`` is the messages, or a callable that
+        builds them from the route's value, called once per attempt. Returns what ``create``
         returns; raises what it raises (after recording it), unchanged.
         """
+        return self._run(context, messages, stream, kwargs)[0]  # type: ignore[no-any-return]
+
+    @overload
+    def chat_with_route(
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: Literal[False] | None = None,
+        **kwargs: Any,
+    ) -> tuple[ChatCompletion, ServedRoute]: ...
+
+    @overload
+    def chat_with_route(
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: Literal[True],
+        **kwargs: Any,
+    ) -> tuple[openai.Stream[ChatCompletionChunk], ServedRoute]: ...
+
+    @overload
+    def chat_with_route(
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: bool,
+        **kwargs: Any,
+    ) -> tuple[Completion, ServedRoute]: ...
+
+    def chat_with_route(
+        self,
+        context: Context | None = None,
+        /,
+        *,
+        messages: ChatMessages,
+        stream: bool | None = None,
+        **kwargs: Any,
+    ) -> tuple[Completion, ServedRoute]:
+        """:meth:`chat`, and the :class:`ServedRoute` that answered: which variation, and
+        whether it was the fallback (for a stream: the route its response started on)."""
+        response, call = self._run(context, messages, stream, kwargs)
+        return response, call.served()
+
+    def _run(
+        self,
+        context: Context | None,
+        messages: ChatMessages,
+        stream: bool | None,
+        kwargs: dict[str, Any],
+    ) -> tuple[Any, RouteCall]:
         hide_usage = self._prepare(kwargs, stream)
         routing = self._routing
-        ctx = routing.context(context)
+        invocation = invocation_context(context)
         try:
-            details = routing.flags.get_object_details(routing.flag_key, routing.default_route, ctx)
+            details = routing.flags.get_object_details(
+                routing.flag_key, routing.default_route, invocation
+            )
         except Exception as error:
             details = routing.failed_evaluation(error)
-        call = routing.start(details, ctx)
+        call = self._start(details, invocation)
         try:
-            response = self._create(messages=messages, **call.request(kwargs))
+            response = self._create(**self._request(call, messages, kwargs))
         except BaseException as error:
             if not self._fallback(call, error):  # the error is recorded, and raised unchanged
                 raise
             try:
-                response = self._create(messages=messages, **call.request(kwargs))
+                response = self._create(**self._request(call, messages, kwargs))
             except BaseException as second:
                 call.record(second, None, None)
                 raise
         if stream:
-            return watch_stream(response, StreamWatch(call, hide_usage=hide_usage))  # type: ignore[no-any-return]
+            return watch_stream(response, StreamWatch(call, hide_usage=hide_usage)), call
         call.answered(response)
-        return response  # type: ignore[no-any-return]
-
-
-class AsyncModelRouter(_Router):
-    """The twin of :class:`ModelRouter` for ``openai.AsyncOpenAI``: ``await router.chat(...)``.
-
-    The flag is evaluated with the OpenFeature client's async API; a streamed answer is the
-    client's own ``AsyncStream``.
-    """
-
-    def __init__(
-        self,
-        client: openai.AsyncOpenAI,
-        *,
-        flag_key: str,
-        evidence: Evidence,
-        default_route: Mapping[str, Any],
-        flags: OpenFeatureClient | None = None,
-        prices: PriceTable | str | os.PathLike[str] | None = None,
-        request_fields: Mapping[str, str] | None = None,
-        fallback: str | None = None,
-        fallback_on: Collection[str] = FALLBACK_REASONS,
-        stream_usage: bool = True,
-    ) -> None:
-        super().__init__(
-            client, flag_key=flag_key, evidence=evidence, default_route=default_route,
-            flags=flags, prices=prices, request_fields=request_fields, fallback=fallback,
-            fallback_on=fallback_on, stream_usage=stream_usage,
-        )  # fmt: skip
-
-    @overload
-    async def chat(
-        self,
-        context: Context,
-        /,
-        *,
-        messages: Messages,
-        stream: Literal[False] | None = None,
-        **kwargs: Any,
-    ) -> ChatCompletion: ...
-
-    @overload
-    async def chat(
-        self, context: Context, /, *, messages: Messages, stream: Literal[True], **kwargs: Any
-    ) -> openai.AsyncStream[ChatCompletionChunk]: ...
-
-    @overload
-    async def chat(
-        self, context: Context, /, *, messages: Messages, stream: bool, **kwargs: Any
-    ) -> ChatCompletion | openai.AsyncStream[ChatCompletionChunk]: ...
-
-    async def chat(
-        self, context: Context, /, *, messages: Messages, stream: bool | None = None, **kwargs: Any
-    ) -> ChatCompletion | openai.AsyncStream[ChatCompletionChunk]:
-        """``await client.chat.completions.create(...)`` on the unit's route; see
-        :meth:`ModelRouter.chat`."""
-        hide_usage = self._prepare(kwargs, stream)
-        routing = self._routing
-        ctx = routing.context(context)
-        try:
-            details = await routing.flags.get_object_details_async(
-                routing.flag_key, routing.default_route, ctx
-            )
-        except Exception as error:
-            details = routing.failed_evaluation(error)
-        call = routing.start(details, ctx)
-        try:
-            response = await self._create(messages=messages, **call.request(kwargs))
-        except BaseException as error:  # CancelledError too: recorded, re-raised
-            if not self._fallback(call, error):  # the error is recorded, and raised unchanged
-                raise
-            try:
-                response = await self._create(messages=messages, **call.request(kwargs))
-            except BaseException as second:
-                call.record(second, None, None)
-                raise
-        if stream:
-            return watch_async_stream(response, StreamWatch(call, hide_usage=hide_usage))  # type: ignore[no-any-return]
-        call.answered(response)
-        return response  # type: ignore[no-any-return]
+        return response, call

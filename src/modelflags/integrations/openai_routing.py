@@ -26,13 +26,13 @@ from openfeature.evaluation_context import EvaluationContext
 from modelflags.evidence.exposure import Exposure, count
 from modelflags.evidence.lookups import ask, live_lookups
 from modelflags.evidence.recorder import Evidence
+from modelflags.integrations.openai_served import ServedRoute
 from modelflags.provider import ModelFlagsProvider
 from modelflags.schema.prices import PriceTable
 
 __all__ = [
     "FALLBACK_REASONS",
     "ROUTE_FIELD",
-    "Context",
     "RouteCall",
     "Routing",
     "failure_reason",
@@ -49,9 +49,6 @@ FALLBACK_REASONS = ("timeout", "rate_limited", "server_error", "connection_error
 
 _RESERVED = frozenset({"model", "messages", "stream"})
 """Request parameters a route field may not set: the route's model, the app's messages."""
-
-Context = EvaluationContext | Mapping[str, Any] | str
-"""Who the call is for: an OpenFeature context, its attributes, or a targeting key."""
 
 
 def failure_reason(error: BaseException) -> str | None:
@@ -115,24 +112,6 @@ class Routing:
         self._warned: set[tuple[str, str]] = set()
 
     # -- evaluation ------------------------------------------------------------------------
-
-    def context(self, unit: Context) -> EvaluationContext:
-        """The OpenFeature context of ``unit`` (a ``targetingKey`` attribute becomes the
-        targeting key)."""
-        if isinstance(unit, EvaluationContext):
-            return unit
-        if isinstance(unit, str):
-            return EvaluationContext(targeting_key=unit)
-        if not isinstance(unit, Mapping):
-            raise TypeError(
-                "the unit is an EvaluationContext, a mapping of its attributes or a targeting "
-                f"key, not {type(unit).__name__}"
-            )
-        attributes = dict(unit)
-        key = attributes.pop("targetingKey", None)
-        return EvaluationContext(
-            targeting_key=None if key is None else str(key), attributes=attributes
-        )
 
     def failed_evaluation(self, error: BaseException) -> Any:
         """What stands for an evaluation that raised: the default route, as an error."""
@@ -233,11 +212,13 @@ class RouteCall:
 
     route: Mapping[str, Any]
     fell = False
+    fallback_reason: str | None = None
 
     def __init__(self, routing: Routing, details: Any, exposure: Exposure | None) -> None:
         self.routing = routing
         self.details = details
         self.exposure = exposure
+        self.variation: str | None = getattr(details, "variant", None)
         self.start = time.perf_counter()
 
     def request(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -256,8 +237,20 @@ class RouteCall:
         """The route that runs is now ``route`` (variation ``variation``), for ``reason``."""
         self.fell = True
         self.route = route
+        self.variation, self.fallback_reason = variation, reason
         if self.exposure is not None:
             self.exposure.fallback(variation, reason=reason, value=dict(route))
+
+    def served(self) -> ServedRoute:
+        """The route that runs now, and how it came to: what the exposure records of it."""
+        details = self.details
+        reason = getattr(details, "reason", None)
+        return ServedRoute(
+            flag_key=self.routing.flag_key, assigned_variation=getattr(details, "variant", None),
+            served_variation=self.variation, model_route=str(self.route[ROUTE_FIELD]),
+            route=self.route, fallback_used=self.fell, fallback_reason=self.fallback_reason,
+            reason=None if reason is None else str(reason),
+        )  # fmt: skip
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.start) * 1000.0

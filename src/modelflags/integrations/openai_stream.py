@@ -16,7 +16,7 @@ choices, is kept from the application: it sees the chunks it would have seen wit
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, TypeVar
 
 from modelflags.integrations.openai_routing import RouteCall, log, usage_count
@@ -136,9 +136,14 @@ async def _measured_async(chunks: AsyncIterator[Any], watch: StreamWatch) -> Asy
 
 
 def _close(chunks: Iterator[Any]) -> None:
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()  # the client's own generator closes its response
+    """Close the client's chunk iterator, which closes its HTTP response.
+
+    ``openai.Stream`` reads its chunks from a generator (its ``__stream__``), whose
+    ``close()`` runs the generator's cleanup; an iterator that is not a generator has no
+    such cleanup to run, and ``Stream.close()`` still closes the response itself.
+    """
+    if isinstance(chunks, Generator):
+        chunks.close()
 
 
 _unmeasurable_warned: list[bool] = []
