@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from modelflags.analysis import event_aggregation
 from modelflags.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,3 +277,46 @@ def test_an_invalid_flag_file_is_exit_2_with_its_located_errors(
     code, _, err = report(capsys, events, "--flag", "f", "--flags", broken)
     assert code == 2
     assert f"{broken}:3:" in err
+
+
+# -- progress of a long aggregation: on a terminal, or with --progress ----------------------------
+
+
+def test_progress_is_not_printed_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, events: Path, flags: Path
+) -> None:
+    monkeypatch.setattr(event_aggregation, "PROGRESS_BYTES", 1)  # every input counts as large
+    code, _, err = report(capsys, events, "--flag", FLAG, "--flags", flags, "--now", NOW)
+    assert (code, err) == (0, "")
+
+
+def test_progress_flag_prints_progress_on_stderr_that_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, events: Path, flags: Path
+) -> None:
+    monkeypatch.setattr(event_aggregation, "PROGRESS_BYTES", 1)
+    code, _, err = report(capsys, events, "--flag", FLAG, "--flags", flags, "--now", NOW,
+                          "--progress")  # fmt: skip
+    assert code == 0
+    assert err.splitlines() and all(line.startswith("modelflags: ") for line in err.splitlines())
+
+
+def test_progress_is_printed_when_stderr_is_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, events: Path, flags: Path
+) -> None:
+    monkeypatch.setattr(event_aggregation, "PROGRESS_BYTES", 1)
+    controller, terminal_fd = os.openpty()  # a real pseudo-terminal as standard error
+    try:
+        with open(terminal_fd, "w", encoding="utf-8") as terminal:
+            monkeypatch.setattr(sys, "stderr", terminal)
+            argv = ["report", str(events), "--flag", FLAG, "--flags", str(flags), "--now", NOW]
+            code = main([*argv, "--output", os.devnull])
+            monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+        os.set_blocking(controller, False)
+        try:
+            said = os.read(controller, 65536).decode("utf-8")
+        except OSError:  # nothing was written: EAGAIN, or EIO once the terminal side is closed
+            said = ""
+    finally:
+        os.close(controller)
+    assert code == 0
+    assert said.startswith("modelflags: ")

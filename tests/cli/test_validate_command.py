@@ -314,3 +314,85 @@ def test_now_fixes_the_day_schedules_are_judged_on(cli: Cli, tmp_path: Path) -> 
     assert after.returncode == 1
     assert "warning: [schedule-over]" in after.stdout
     assert cli("validate", "--now", "tomorrow", path).returncode == 2
+
+
+# -- --prices: a price table checked with the flags --------------------------------------------
+
+PRICES = """\
+version: 1
+currency: USD
+prices:
+  support_model_a: {input_per_million: 0.50, output_per_million: 1.50}
+"""
+
+
+def test_prices_warn_at_each_variation_whose_route_has_no_price(cli: Cli, tmp_path: Path) -> None:
+    flags = write(tmp_path, "route.yaml", CLEAN)
+    prices = write(tmp_path, "prices.yaml", PRICES)
+    result = cli("validate", flags, "--prices", prices)
+    assert result.returncode == 0
+    assert lines(result) == [
+        f"{flags}: 1 flag, 1 segment: ok",
+        f"{flags}:8:82: warning: [unpriced-route] variation 'candidate' serves model route "
+        f"'support_model_b', which {prices} does not price: its calls are recorded with "
+        f"estimatedCost null; add 'support_model_b' under prices in {prices}",
+        f"{prices}: price table: 1 warning",
+    ]
+
+
+def test_an_unpriced_route_fails_strict(cli: Cli, tmp_path: Path) -> None:
+    flags = write(tmp_path, "route.yaml", CLEAN)
+    prices = write(tmp_path, "prices.yaml", PRICES)
+    assert cli("validate", "--strict", flags, "--prices", prices).returncode == 1
+
+
+def test_ignore_unpriced_route_drops_the_warning(cli: Cli, tmp_path: Path) -> None:
+    flags = write(tmp_path, "route.yaml", CLEAN)
+    prices = write(tmp_path, "prices.yaml", PRICES)
+    result = cli("validate", "--strict", "--ignore", "unpriced-route", flags, "--prices", prices)
+    assert (result.returncode, lines(result)[-1]) == (0, f"{prices}: price table: ok")
+
+
+def test_an_ignore_comment_silences_an_unpriced_route(cli: Cli, tmp_path: Path) -> None:
+    text = CLEAN.replace(
+        "support_model_b}}\n", "support_model_b}}  # modelflags: ignore[unpriced-route]\n"
+    )
+    flags = write(tmp_path, "route.yaml", text)
+    prices = write(tmp_path, "prices.yaml", PRICES)
+    result = cli("validate", "--strict", flags, "--prices", prices)
+    assert (result.returncode, lines(result)[-1]) == (0, f"{prices}: price table: ok")
+
+
+def test_an_invalid_price_table_is_exit_1_with_its_located_errors(cli: Cli, tmp_path: Path) -> None:
+    flags = write(tmp_path, "route.yaml", CLEAN)
+    prices = write(tmp_path, "prices.yaml", PRICES.replace("0.50", "-1"))
+    result = cli("validate", flags, "--prices", prices)
+    assert result.returncode == 1
+    assert lines(result)[1:] == [
+        f"{prices}:4:40: [negative-price] a price must be zero or more, not -1; prices are per "
+        "million tokens",
+        f"{prices}: price table: 1 error",
+    ]
+
+
+def test_json_output_gets_the_price_table(cli: Cli, tmp_path: Path) -> None:
+    flags = write(tmp_path, "route.yaml", CLEAN)
+    missing = tmp_path / "no-prices.yaml"
+    result = cli("validate", "--format", "json", flags, "--prices", missing)
+    data = json.loads(result.stdout)
+    assert (result.returncode, list(data), data["ok"]) == (1, ["ok", "sources", "prices"], False)
+    assert data["prices"] == {
+        "path": str(missing),
+        "errors": [
+            {
+                "file": str(missing),
+                "line": 0,
+                "col": 0,
+                "code": "unreadable-prices",
+                "severity": "error",
+                "message": "cannot read the price table: No such file or directory",
+                "hint": "",
+            }
+        ],
+        "warnings": [],
+    }

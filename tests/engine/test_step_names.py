@@ -20,8 +20,11 @@ USERS = [
     "engine/flagset.py",
     "provider.py",
     "testing.py",
-    "review/blast_radius.py",
-    "review/explain.py",
+    "review/diff/blast_radius.py",
+    "review/explain/explanation.py",
+    "review/explain/steps.py",
+    "review/explain/rendering.py",
+    "review/explain/probe.py",
 ]
 
 

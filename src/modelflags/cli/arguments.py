@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_edit_options", "context", "moment", "positive"]
+__all__ = ["LazyChoices", "add_edit_options", "context", "moment", "positive"]
 
 
 def context(spec: str) -> dict[str, Any]:
@@ -74,3 +75,26 @@ def add_edit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the diff without writing the file"
     )
+
+
+class LazyChoices(Collection[str]):
+    """``choices=`` whose values are computed on first use: the module that owns them is then
+    imported only when the option is given (``--help`` and runs without it stay fast)."""
+
+    def __init__(self, load: Callable[[], Collection[str]]) -> None:
+        self._load = load
+        self._values: Collection[str] | None = None
+
+    def _choices(self) -> Collection[str]:
+        if self._values is None:
+            self._values = self._load()
+        return self._values
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._choices()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._choices())
+
+    def __len__(self) -> int:
+        return len(self._choices())

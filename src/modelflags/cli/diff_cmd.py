@@ -4,14 +4,10 @@ blast radius (which share of units moves between which variations)."""
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from modelflags.cli import arguments
-from modelflags.cli.output import add_format, print_error, print_json
-from modelflags.review.diff_loading import load_revision_and_work_tree, load_sources
-from modelflags.review.diff_rendering import report_json, report_text
-from modelflags.review.diff_report import diff_configs
+from modelflags.cli.output import add_format, print_error, print_json, print_text
 
 __all__ = ["register"]
 
@@ -73,24 +69,18 @@ def run(args: argparse.Namespace) -> int:
     if args.git is None and len(args.paths) != 2:
         print_error("diff needs OLD and NEW, or --git REV [PATHS]; see modelflags diff --help")
         return 2
-    if args.git is not None:
-        paths = args.paths or ["flags/"]
-        old, new = load_revision_and_work_tree(args.git, paths)
-        names = (f"{args.git}:{' '.join(paths)}", " ".join(paths))
-    else:
-        old, new = load_sources(args.paths[0], args.paths[1])
-        names = (args.paths[0], args.paths[1])
-    report = diff_configs(
-        old,
-        new,
+    from modelflags.review.diff.loading import diff_paths
+    from modelflags.review.diff.rendering import report_json, report_text
+
+    report = diff_paths(
+        args.paths,
+        revision=args.git,
         now=args.now if args.now is not None else time.time(),
-        old_name=names[0],
-        new_name=names[1],
         contexts=args.context or (),
         samples=args.samples,
     )
     if args.format == "json":
         print_json(report_json(report))
     else:
-        sys.stdout.write(report_text(report))
+        print_text(report_text(report))
     return 1 if args.exit_code and report.has_changes else 0

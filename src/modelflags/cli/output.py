@@ -9,7 +9,7 @@ from typing import Any
 
 from modelflags.errors import FlagFileError
 
-__all__ = ["add_format", "print_error", "print_issues", "print_json"]
+__all__ = ["add_format", "print_error", "print_issues", "print_json", "print_text"]
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,18 @@ def add_format(parser: argparse.ArgumentParser) -> None:
 
 def print_json(data: Any) -> None:
     """Structured output: indented, key order kept, one trailing newline."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    print_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_text(text: str) -> None:
+    """Output on standard output, written line by line.
+
+    A reader that stops early (``modelflags validate | head -n 1``) closes the pipe while the
+    command still writes; that must end the command with exit code 1. One large write can
+    instead end in a partial write that Python reports as success, so the output is handed
+    over in lines, as the terminal and the pipe buffer take them.
+    """
+    sys.stdout.writelines(text.splitlines(keepends=True))
 
 
 def print_error(message: str) -> None:

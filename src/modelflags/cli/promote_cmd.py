@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from modelflags.cli import arguments
-from modelflags.cli.output import print_error
-from modelflags.review.diff_rendering import report_text
-from modelflags.review.flag_files import edit_report, locate_flag, write_atomically
-from modelflags.review.promote import PromoteEdit, promote_text
+from modelflags.cli.output import print_error, print_text
 
 __all__ = ["register"]
 
@@ -50,33 +46,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    location = locate_flag(args.flag, args.file, args.flags)
-    old = location.read()
-    edit = promote_text(old, location.file, args.flag, args.variation, others=location.others)
-    if not edit.changed:
-        print_error(f"flag '{args.flag}' already serves '{edit.variation}' without a split")
-        return 0
-    report = edit_report(
-        location.file, old, edit.text, location.others,
+    from modelflags.review.promote import rendering
+    from modelflags.review.promote.edit import promote_flag
+
+    outcome = promote_flag(  # a failed write raises; cli.main prints it and exits 1
+        args.flag, args.variation,
         now=time.time(), contexts=args.context or (), samples=args.samples,
+        file=args.file, flags=args.flags, dry_run=args.dry_run,
     )  # fmt: skip
-    if not args.dry_run:  # a failed write raises; cli.main prints it and exits 1
-        write_atomically(location.file, edit.text.encode("utf-8"))
-    sys.stdout.write(edit.diff + "\n" + report_text(report))
-    sys.stdout.write("".join(f"{line}\n" for line in _summary(edit)))
+    if not outcome.edit.changed:
+        print_error(rendering.no_change_message(outcome.edit))
+        return 0
+    print_text(rendering.edit_text(outcome))
     return 0
-
-
-def _summary(edit: PromoteEdit) -> list[str]:
-    """What the promotion removed, in words."""
-    removed = ", ".join(edit.removed_keys) or "nothing else"
-    lines = [
-        f"Promoted '{edit.variation}': default {edit.old_default} → {edit.variation}; "
-        f"removed {removed}."
-    ]
-    if edit.removed_variations:
-        losers = ", ".join(f"'{name}'" for name in edit.removed_variations)
-        lines.append(f"Removed {losers}: nothing serves it any more (git revert brings it back).")
-    if edit.experiment_key is not None:
-        lines.append(f"Events no longer carry experiment key '{edit.experiment_key}'.")
-    return lines

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from modelflags.cli import arguments
-from modelflags.cli.output import print_error
-from modelflags.review.diff_rendering import report_text
-from modelflags.review.diff_report import DiffReport
-from modelflags.review.flag_files import edit_report, locate_flag, write_atomically
-from modelflags.review.ramp import RampEdit, RampError, parse_percent, ramp_text
+from modelflags.cli.output import print_error, print_text
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 __all__ = ["register"]
 
@@ -46,53 +44,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    location = locate_flag(args.flag, args.file, args.flags)
-    old = location.read()
-    edit = ramp_text(
-        old, location.file, args.flag, args.variation, args.percent,
-        force=args.force, others=location.others,
+    from modelflags.review.ramp import rendering
+    from modelflags.review.ramp.edit import ramp_flag
+
+    outcome = ramp_flag(  # a failed write raises; cli.main prints it and exits 1
+        args.flag, args.variation, args.percent,
+        now=time.time(), force=args.force, file=args.file, flags=args.flags,
+        dry_run=args.dry_run,
     )  # fmt: skip
-    percent = f"{args.percent.normalize():f}"
-    if not edit.changed:
-        print_error(f"'{args.variation}' already has {percent}% of the split; no change")
+    if not outcome.edit.changed:
+        print_error(rendering.no_change_message(outcome.edit))
         return 0
-    report = edit_report(location.file, old, edit.text, location.others, now=time.time())
-    if not args.dry_run:  # a failed write raises; cli.main prints it and exits 1
-        write_atomically(location.file, edit.text.encode("utf-8"))
-    sys.stdout.write(edit.diff + "\n" + report_text(report))
-    sys.stdout.write("".join(f"{line}\n" for line in _summary(edit, report, percent)))
+    print_text(rendering.edit_text(outcome))
     return 0
 
 
 def _percent(text: str) -> Decimal:
+    """PERCENT as the ramp plan reads it; a usage error (exit 2) when it does not parse."""
+    from modelflags.review.ramp.plan import RampError, parse_percent
+
     try:
         return parse_percent(text)
     except RampError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _summary(edit: RampEdit, report: DiffReport, percent: str) -> list[str]:
-    """What the step did to the weights, and to each arm's units."""
-    plan = edit.plan
-    weights = ", ".join(
-        f"{arm} {plan.before.get(arm, 0)} → {weight}" for arm, weight in plan.after.items()
-    )
-    lines = [f"Ramped '{plan.variation}' to {percent}% of the split: {weights}."]
-    if not plan.exact_ratio:
-        lines.append(
-            f"Rounding: at a total of {plan.total:,} the other arms cannot keep their exact "
-            "ratio; the blast radius shows the units that move between them."
-        )
-    radius = next((f.blast_radius for f in report.flags if f.key == edit.flag_key), None)
-    if radius is not None:
-        old_shares = radius.old_shares
-        for (a, b), share in sorted(radius.matrix.items()):
-            if a != b and share > 0 and old_shares.get(a, 0) > 0:
-                of_a = share / old_shares[a]
-                lines.append(f"{of_a:.1%} of the units in '{a}' move to '{b}'.")
-    if plan.after[plan.variation] == plan.total:
-        lines.append(
-            f"Every unit in the split now gets '{plan.variation}': end the experiment with "
-            f"'modelflags promote {edit.flag_key} {plan.variation}'."
-        )
-    return lines

@@ -13,13 +13,14 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelflags.cli import arguments
-from modelflags.cli.output import print_error, print_issues
+from modelflags.cli.output import print_error, print_issues, print_text
 from modelflags.errors import FlagFileError, ModelFlagsError, did_you_mean
-from modelflags.loader import load
-from modelflags.schema.models import Flag
+
+if TYPE_CHECKING:
+    from modelflags.schema.models import Flag
 
 __all__ = ["FORMATS", "register"]
 
@@ -92,6 +93,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=arguments.moment,
         help="judge the decision date and telemetry at this RFC 3339 time (default: the clock)",
     )
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="print progress of a long aggregation on standard error even when it is not a "
+        "terminal (default: only on a terminal)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -131,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     color = args.output is None and args.format == "table" and _colour_terminal()
     text = render(report, args.format, color=color)
     if args.output is None:
-        sys.stdout.write(text)
+        print_text(text)
     else:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -143,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _load_flag(path: str, key: str) -> Flag:
     """The flag ``key`` of the flag source at ``path``; ModelFlagsError when it is not there."""
+    from modelflags.loader import load
+
     if not Path(path).exists() and "://" not in path:
         raise ModelFlagsError(f"{path}: no such file or directory")
     config = load(path).config
@@ -174,12 +183,13 @@ def _aggregates(args: argparse.Namespace, arms: list[str]) -> Any:
         until=args.until,
         config_version=args.config_version,
         by=args.by,
-        progress=_progress,
+        progress=_progress if args.progress or sys.stderr.isatty() else None,
     )
 
 
 def _progress(text: str) -> None:
-    """Progress of a long aggregation, for people: one line on standard error."""
+    """Progress of a long aggregation, for people: one line on standard error (only on a
+    terminal, or with ``--progress``)."""
     sys.stderr.write(f"modelflags: {text}\n")
     sys.stderr.flush()
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from modelflags.cli import arguments
-from modelflags.cli.output import print_error
-from modelflags.review.flag_files import locate_flag, write_atomically
-from modelflags.review.rollback import rollback_text
+from modelflags.cli.output import print_error, print_text
 
 __all__ = ["register"]
 
@@ -30,12 +27,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    location = locate_flag(args.flag, args.file, args.flags)
-    edit = rollback_text(location.read(), location.file, args.flag, args.to, others=location.others)
+    from modelflags.review.rollback import rendering
+    from modelflags.review.rollback.edit import rollback_flag
+
+    edit = rollback_flag(  # a failed write raises; cli.main prints it and exits 1
+        args.flag, args.to, file=args.file, flags=args.flags, dry_run=args.dry_run
+    )
     if not edit.changed:
-        print_error(f"flag '{args.flag}' is already off serving '{edit.variation}'; no change")
+        print_error(rendering.no_change_message(edit))
         return 0
-    if not args.dry_run:  # a failed write raises; cli.main prints it and exits 1
-        write_atomically(location.file, edit.text.encode("utf-8"))
-    sys.stdout.write(edit.diff)
+    print_text(rendering.edit_text(edit))
     return 0

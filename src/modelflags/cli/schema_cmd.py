@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from modelflags.cli.output import print_json
-from modelflags.schema.json_schema import flag_file_schema
 
 __all__ = ["register"]
 
@@ -22,5 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from modelflags.schema.json_schema import flag_file_schema
+
     print_json(flag_file_schema())
     return 0

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from typing import Any
 
 from modelflags.cli import arguments
-from modelflags.cli.output import add_format, print_json
-from modelflags.errors import Issue
-from modelflags.review.lint import WARNING_CODES
-from modelflags.review.source_report import SourceReport, check_source
+from modelflags.cli.output import add_format, print_json, print_text
 
 __all__ = ["register"]
 
@@ -25,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "then checked for likely mistakes, printed as warnings: secrets in the file, unused "
         "segments, unreachable rules, one-arm splits, variations never served, an experiment "
         "control outside the split, zero coverage, a missing owner, a schedule that is over. "
-        "A '# modelflags: ignore[CODE]' comment on a warning's line silences it. "
+        "A '# modelflags: ignore[CODE]' comment on a warning's line silences it. With "
+        "--prices, a price table is checked too: its errors, and a warning for every model "
+        "route a variation serves without a price. "
         "Exit status: 0 ok, 1 errors (or warnings with --strict), 2 usage error.",
     )
     parser.add_argument(
@@ -41,8 +38,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=[],
         metavar="CODE",
-        choices=WARNING_CODES,
+        choices=arguments.LazyChoices(_ignorable_codes),
         help="do not report this warning code (repeatable)",
+    )
+    parser.add_argument(
+        "--prices",
+        metavar="FILE",
+        help="also check this price table (errors) and warn at each variation whose "
+        "modelRoute it does not price (unpriced-route)",
     )
     parser.add_argument(
         "--now",
@@ -56,50 +59,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from modelflags.review.validate.rendering import validation_json, validation_text
+    from modelflags.review.validate.validation import validate
+
     now = time.time() if args.now is None else args.now
-    reports = [check_source(path, now=now, ignore=args.ignore) for path in args.paths]
-    ok = all(report.ok(strict=args.strict) for report in reports)
+    validation = validate(args.paths, now=now, ignore=args.ignore, prices=args.prices)
     if args.format == "json":
-        print_json({"ok": ok, "sources": [_source_json(report) for report in reports]})
+        print_json(validation_json(validation, strict=args.strict))
     else:
-        for report in reports:
-            for issue in (*report.errors, *report.warnings):
-                sys.stdout.write(f"{issue}\n")
-            sys.stdout.write(f"{_summary(report)}\n")
-    return 0 if ok else 1
+        print_text(validation_text(validation))
+    return 0 if validation.ok(strict=args.strict) else 1
 
 
-def _summary(report: SourceReport) -> str:
-    """``flags/: 4 flags, 2 segments: ok`` (or the number of warnings / errors)."""
-    if report.errors:
-        errors = _count(len(report.errors), "error")
-        return f"{report.path}: {errors} (warnings are checked once it loads)"
-    size = f"{_count(report.flags or 0, 'flag')}, {_count(report.segments or 0, 'segment')}"
-    found = _count(len(report.warnings), "warning") if report.warnings else "ok"
-    return f"{report.path}: {size}: {found}"
+def _ignorable_codes() -> tuple[str, ...]:
+    """The warning codes ``--ignore`` accepts, imported only when ``--ignore`` is used."""
+    from modelflags.review.validate.prices import IGNORABLE_CODES
 
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _source_json(report: SourceReport) -> dict[str, Any]:
-    return {
-        "path": report.path,
-        "flags": report.flags,
-        "segments": report.segments,
-        "errors": [_issue_json(issue) for issue in report.errors],
-        "warnings": [_issue_json(issue) for issue in report.warnings],
-    }
-
-
-def _issue_json(issue: Issue) -> dict[str, Any]:
-    return {
-        "file": issue.file,
-        "line": issue.line,
-        "col": issue.col,
-        "code": issue.code,
-        "severity": issue.severity,
-        "message": issue.message,
-        "hint": issue.hint,
-    }
+    return IGNORABLE_CODES

@@ -29,7 +29,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from modelflags.errors import Issue, Path
 from modelflags.loader.yaml_scalars import ScalarProblem, core_resolvers, scalar_value
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "Document", "parse_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "BoundedLoader", "Document", "parse_yaml"]
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest flag file accepted (4 MiB): flag files are reviewed by people."""
@@ -51,11 +51,13 @@ class _TooBig(Exception):
         self.place = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
-class _Loader(yaml.SafeLoader):
+class BoundedLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core scalars, and a composer that counts as it goes.
 
     Composing an alias does not copy its node, so the count adds the size of the node it
     names (known once that node is complete; an alias inside its own anchor is refused).
+    Public for readers of the raw node graph that must resolve scalars the same way (the flag
+    file editor of ``modelflags rollback``, ``ramp`` and ``promote``).
     """
 
     yaml_implicit_resolvers = core_resolvers()
@@ -123,7 +125,7 @@ class Document:
 
 
 class _Builder:
-    def __init__(self, document: Document, loader: _Loader) -> None:
+    def __init__(self, document: Document, loader: BoundedLoader) -> None:
         self.document = document
         self.loader = loader
         self.budget = MAX_NODES
@@ -223,7 +225,7 @@ def parse_yaml(text: str | bytes, file: str) -> tuple[Document, list[Issue]]:
         )
         return document, [issue.at(file, 1, 1)]
     try:
-        loader = _Loader(text)
+        loader = BoundedLoader(text)
     except yaml.reader.ReaderError as error:  # undecodable bytes are found on construction
         return document, [_reader_issue(error, text, file)]
     try:
