@@ -12,7 +12,8 @@ Rows, all timed in this one process over the same pre-built contexts, batches in
 
 The flag is the reference flag of the peer comparison (benchmarks/README.md): three object
 variations, one rule ``accountId $in [3 accounts]`` -> fallback, else a 90/10 split on the
-targeting key. The 10,000 contexts come from a seeded generator (:func:`make_contexts`).
+targeting key. The 10,000 contexts come from the peers' seeded generator
+(``benchmarks/peers/reference.py``, :func:`make_contexts`).
 
 Every row's correctness is checked before timing: excluded accounts get ``fallback``, the
 others control or candidate with a candidate share of 8-12%, the same answer twice, and the
@@ -36,7 +37,6 @@ import gc
 import json
 import os
 import platform
-import random
 import statistics
 import sys
 import tempfile
@@ -56,32 +56,23 @@ import modelflags
 # --------------------------------------------------------------------------------------------
 # The flag and the contexts
 # --------------------------------------------------------------------------------------------
-FLAG_KEY = "support_answer_model_route"
-CONTROL = {"modelRoute": "model_a", "promptVersion": "v3"}
-CANDIDATE = {"modelRoute": "model_b", "promptVersion": "v3"}
-FALLBACK = {"modelRoute": "model_a", "promptVersion": "v3", "retrievalProfile": "safe"}
-VARIATIONS = {"control": CONTROL, "candidate": CANDIDATE, "fallback": FALLBACK}
-EXCLUDED_ACCOUNTS = ["acct-007", "acct-023", "acct-041"]
-
-FLAG_YAML = """\
-version: 1
-flags:
-  support_answer_model_route:
-    default: control
-    variations:
-      control: {modelRoute: model_a, promptVersion: v3}
-      candidate: {modelRoute: model_b, promptVersion: v3}
-      fallback: {modelRoute: model_a, promptVersion: v3, retrievalProfile: safe}
-    rules:
-      - name: excluded_accounts
-        when: {accountId: {$in: [acct-007, acct-023, acct-041]}}
-        serve: fallback
-    split: {control: 90, candidate: 10}
-"""
-
-ACCOUNTS = [f"acct-{i:03d}" for i in range(50)]
-LOCALES = ["en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "ja-JP", "pt-BR", "nl-NL"]
-SEED = 20240601
+# The peers' reference flag and contexts (benchmarks/peers/reference.py, standard library
+# only), so that this benchmark and the peer comparison evaluate the same 10,000 conversations.
+PEERS = str(Path(__file__).resolve().parent / "peers")
+sys.path.insert(0, PEERS)
+try:
+    from reference import (
+        CANDIDATE_SHARE_RANGE,
+        CONTROL,
+        EXCLUDED_ACCOUNTS,
+        FLAG_KEY,
+        SEED,
+        VARIATIONS,
+        make_contexts,
+    )
+    from reference import MODELFLAGS_YAML as FLAG_YAML
+finally:
+    sys.path.remove(PEERS)
 
 N_CONTEXTS = int(os.environ.get("BENCH_CONTEXTS", "10000"))
 EVALS = int(os.environ.get("BENCH_EVALS", "100000"))
@@ -90,29 +81,7 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "20000"))
 
 TARGET_CLIENT_RATIO = 1.10  # at most 1.10x the InMemoryProvider floor
 TARGET_DIRECT_US = 1.5  # at most 1.5 us for the reference flag
-CANDIDATE_SHARE = (0.08, 0.12)
-
-
-def make_contexts(n: int, seed: int = SEED) -> list[dict[str, str]]:
-    """``n`` distinct conversations (128-bit ids), each with one of 50 accounts, 8 locales
-    and a user id, from a fixed seed: the same contexts in every run."""
-    rng = random.Random(seed)
-    out: list[dict[str, str]] = []
-    seen: set[str] = set()
-    while len(out) < n:
-        conv = f"conv-{rng.getrandbits(128):032x}"
-        if conv in seen:
-            continue
-        seen.add(conv)
-        out.append(
-            {
-                "targetingKey": conv,
-                "accountId": rng.choice(ACCOUNTS),
-                "locale": rng.choice(LOCALES),
-                "userId": f"user-{rng.randrange(20000):05d}",
-            }
-        )
-    return out
+CANDIDATE_SHARE = CANDIDATE_SHARE_RANGE
 
 
 # --------------------------------------------------------------------------------------------

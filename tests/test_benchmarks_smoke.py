@@ -4,31 +4,23 @@ its report lines. No timing is asserted (timings belong to benchmarks/RESULTS.md
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+
+from benchmark_runs import run_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_benchmark(script: str, sizes: dict[str, str], tmp_path: Path) -> tuple[str, Any]:
-    """Run ``benchmarks/<script>`` with ``sizes`` in the environment; (stdout, its JSON)."""
-    src = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
-    out = tmp_path / "results.json"
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), "--json", str(out)],
-        env={**os.environ, **sizes, "BENCH_REPEATS": "1", "BENCH_WARMUP": "200",
-             "PYTHONPATH": src},
-        capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout, json.loads(out.read_text(encoding="utf-8"))
+SMOKE = {"BENCH_REPEATS": "1", "BENCH_WARMUP": "200"}
+"""One repeat after a short warm-up: enough for each script to check itself."""
 
 
 def test_bench_evaluation_runs_checks_and_prints_its_ratios(tmp_path: Path) -> None:
-    stdout, result = run_benchmark("bench_evaluation.py", {"BENCH_EVALS": "2000"}, tmp_path)
+    stdout, result = run_benchmark(
+        "bench_evaluation.py", tmp_path, {**SMOKE, "BENCH_EVALS": "2000"}
+    )
     for line in ("ratio a/b ", "ratio a/b2", "direct c:", "ratio c/d ",
                  "| (a) modelflags provider via OpenFeature client |"):  # fmt: skip
         assert line in stdout, stdout
@@ -41,7 +33,7 @@ def test_bench_evaluation_runs_checks_and_prints_its_ratios(tmp_path: Path) -> N
 def test_bench_evidence_runs_checks_and_prints_its_report(tmp_path: Path) -> None:
     sizes = {"BENCH_EXPOSURES": "2000", "BENCH_EVENTS": "3000", "BENCH_HTTP_EVENTS": "2000",
              "BENCH_DOWN_EVENTS": "6000", "BENCH_CONTEXTS": "100"}  # fmt: skip
-    stdout, result = run_benchmark("bench_evidence.py", sizes, tmp_path)
+    stdout, result = run_benchmark("bench_evidence.py", tmp_path, {**SMOKE, **sizes})
     for line in (
         "exposure, thread idle:",
         "exposure floor (dict + deque):",

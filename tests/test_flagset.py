@@ -3,7 +3,7 @@ provider (the evaluation order of docs/flag-files.md), and it never raises."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
 
+from broken_context import BrokenContext
 from modelflags import ErrorCode, FlagSet, ModelFlagsProvider, Reason, load_flags
 from modelflags.testing import provider_from_yaml
 
@@ -289,22 +290,6 @@ def test_unknown_flag_is_flag_not_found(steps: FlagSet) -> None:
         None,
     )
     assert "no_such_flag" in (result.error_message or "")
-
-
-class BrokenContext(Mapping[str, Any]):
-    """A Mapping whose every lookup fails."""
-
-    def __getitem__(self, key: str) -> Any:
-        raise RuntimeError("broken context")
-
-    def get(self, key: str, default: Any = None) -> Any:
-        raise RuntimeError("broken context")
-
-    def __iter__(self) -> Iterator[str]:
-        raise RuntimeError("broken context")
-
-    def __len__(self) -> int:
-        raise RuntimeError("broken context")
 
 
 @pytest.mark.parametrize("key", ["covered", "rule_split", "beta_rule", "vip"])

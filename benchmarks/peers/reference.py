@@ -5,10 +5,9 @@ variations; one rule, ``accountId`` in three excluded accounts -> ``fallback``; 
 split 90/10 between ``control`` and ``candidate`` by a hash of the targeting key (the
 conversation id). The default variation is ``control``.
 
-The contexts come from a seeded generator, the same one as ``benchmarks/bench_evaluation.py``
-(``tests/test_peers_smoke.py`` checks that the two agree), so every script and every run
-evaluates the same 10,000 conversations. Standard library only: this module is imported in
-every SDK's virtual environment.
+The contexts come from a seeded generator, so every script and every run evaluates the same
+10,000 conversations; ``benchmarks/bench_evaluation.py`` imports the flag and the generator from
+here too. Standard library only: this module is imported in every SDK's virtual environment.
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ ACCOUNTS: list[str] = [f"acct-{i:03d}" for i in range(50)]
 LOCALES: list[str] = ["en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "ja-JP", "pt-BR", "nl-NL"]
 SEED = 20240601
 
-# The flag in modelflags' own YAML format (the same text as bench_evaluation.py's).
+# The flag in modelflags' own YAML format (bench_evaluation.py evaluates it too).
 MODELFLAGS_YAML = """\
 version: 1
 flags:
@@ -82,7 +81,7 @@ def make_contexts(count: int, seed: int = SEED) -> list[dict[str, str]]:
 
     Each has a 128-bit conversation id (``targetingKey``), one of 50 accounts, one of 8
     locales and a user id. The draws are made in a fixed order (id, account, locale, user), so
-    the sequence matches bench_evaluation.py's generator draw for draw.
+    the sequence is the same in every Python version and environment.
     """
     rng = random.Random(seed)
     contexts: list[dict[str, str]] = []

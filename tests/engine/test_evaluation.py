@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from broken_context import BrokenContext
 from modelflags.engine import CompiledFlag, Decision, ErrorCode, Reason, StepName, decide, failure
 from modelflags.engine.bucketing import in_coverage
 from modelflags.engine.compiled import CompiledRule
@@ -106,23 +107,9 @@ def test_decide_reports_a_unit_id_error_as_a_decision_with_its_message(flag: Com
     )
 
 
-class _Broken(Mapping[str, Any]):
-    def __getitem__(self, key: str) -> Any:
-        raise RuntimeError("broken context")
-
-    def get(self, key: str, default: Any = None) -> Any:
-        raise RuntimeError("broken context")
-
-    def __iter__(self) -> Iterator[str]:
-        raise RuntimeError("broken context")
-
-    def __len__(self) -> int:
-        raise RuntimeError("broken context")
-
-
 def test_decide_raises_what_reading_the_unit_attribute_raises(flag: CompiledFlag) -> None:
     with pytest.raises(RuntimeError, match="broken context"):
-        decide(flag, _Broken(), None, INSIDE)
+        decide(flag, BrokenContext(), None, INSIDE)
 
 
 def test_decide_raises_unicode_encode_error_for_a_lone_surrogate_unit_id(

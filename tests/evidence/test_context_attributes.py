@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
+from readback import only_exposure
 
 from modelflags import Evidence, MemoryTracker, load_flags
 
@@ -28,12 +29,6 @@ def segmented(memory: MemoryTracker) -> Iterator[Evidence]:
     evidence = Evidence(memory, flush_interval=0.01, context_attributes=["plan", "channel"])
     yield evidence
     evidence.close()
-
-
-def only_exposure(evidence: Evidence, memory: MemoryTracker) -> dict[str, Any]:
-    assert evidence.flush()
-    (event,) = memory.of("exposure")
-    return event
 
 
 def test_no_context_attribute_is_copied_by_default(

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from log_records import detail, warnings
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
+from readback import detail, warnings
 
 from modelflags import Evidence, MemoryTracker, ModelFlagsProvider, load_flags
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from readback import only_exposure
 
 from modelflags import Evidence, JsonlTracker, MemoryTracker, Resolution, load_flags
 from modelflags.evidence import read_events
@@ -17,12 +18,6 @@ FLAG = "answer_route"
 @pytest.fixture
 def resolution(flag_file: Path) -> Resolution:
     return load_flags(flag_file).evaluate(FLAG, {"conversationId": "c1"})
-
-
-def only_exposure(evidence: Evidence, memory: MemoryTracker) -> dict[str, Any]:
-    assert evidence.flush()
-    (event,) = memory.of("exposure")
-    return event
 
 
 def test_tokens_given_to_record_are_top_level_fields(

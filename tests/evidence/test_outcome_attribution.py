@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from log_records import detail, warnings
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.track import TrackingEventDetails
+from readback import detail, warnings
 
 from modelflags import Evidence, MemoryTracker, ModelFlagsProvider
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,13 +13,12 @@ import pytest
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
-from openfeature.event import EventDetails, ProviderEvent
+from openfeature.event import ProviderEvent
 from openfeature.provider import ProviderStatus
 
+from live_edits import ProviderEvents, wait_until
 from modelflags import ModelFlagsProvider, SourceError
 from modelflags.loader.sources import MAX_FILE_BYTES, UrlSource
-
-WAIT = 5.0
 
 FLAGS_V1 = b"""\
 version: 1
@@ -118,51 +116,10 @@ def server() -> Iterator[FlagServer]:
     flag_server.close()
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
-
-
-class Events:
-    """Provider events received by the client's handlers since the last reset."""
-
-    def __init__(self, client: OpenFeatureClient) -> None:
-        self._lock = threading.Lock()
-        self._seen: list[tuple[ProviderEvent, EventDetails]] = []
-        self._mark = 0
-        for event in ProviderEvent:
-            client.add_handler(event, self._recorder(event))
-        # the handler for the current status (READY) runs once on registration: skip it
-        wait_until(lambda: self.received(ProviderEvent.PROVIDER_READY), "the initial READY")
-        self.reset()
-
-    def _recorder(self, event: ProviderEvent) -> Callable[[EventDetails], None]:
-        def record(details: EventDetails) -> None:
-            with self._lock:
-                self._seen.append((event, details))
-
-        return record
-
-    def received(self, event: ProviderEvent) -> list[EventDetails]:
-        with self._lock:
-            return [d for e, d in self._seen[self._mark :] if e == event]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._mark = len(self._seen)
-
-    def wait_for(self, event: ProviderEvent) -> EventDetails:
-        wait_until(lambda: self.received(event), event.value)
-        return self.received(event)[0]
-
-
-def start(url: str) -> tuple[OpenFeatureClient, Events]:
+def start(url: str) -> tuple[OpenFeatureClient, ProviderEvents]:
     api.set_provider_and_wait(ModelFlagsProvider(url, poll_interval=0.1))
     client = api.get_client()
-    return client, Events(client)
+    return client, ProviderEvents(client)
 
 
 def model(client: OpenFeatureClient) -> str:
@@ -245,7 +202,7 @@ def test_server_still_serving_invalid_yaml_stays_stale(server: FlagServer) -> No
     wait_until(lambda: len(server.seen()) >= seen + 3, "three polls answered with 304")
     assert server.seen()[-1] == Request('"broken"', 304)
     assert client.get_provider_status() == ProviderStatus.STALE
-    assert events.received(ProviderEvent.PROVIDER_READY) == []
+    assert events.since_mark(ProviderEvent.PROVIDER_READY) == []
 
 
 def test_initialization_against_a_404_fails_naming_the_url(server: FlagServer) -> None:

@@ -11,17 +11,18 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
-from openfeature.event import EventDetails, ProviderEvent
+from openfeature.event import ProviderEvent
 from openfeature.flag_evaluation import Reason
 from openfeature.provider import ProviderStatus
 
+from live_edits import ProviderEvents, wait_until, write_atomically
 from modelflags import FlagFileError, ModelFlagsProvider
 from modelflags.loader.directory import DirectorySource
 from modelflags.loader.sources import FileSource, Snapshot
@@ -63,13 +64,6 @@ SWITCHED_OFF = BASE.replace("state: on", "state: off")  # `route` then serves it
 # -- helpers -------------------------------------------------------------------------------
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write a temporary file next to ``path``, then rename it over ``path``."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def write_in_place(path: Path, text: str) -> None:
     """Truncate and rewrite ``path`` (what many editors do): briefly empty on disk."""
     with open(path, "w") as f:
@@ -90,14 +84,6 @@ class WatchedFileSource(FileSource):
             self.fetches += 1
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.005)
-
-
 def user(i: int | str, **attributes: object) -> EvaluationContext:
     return EvaluationContext(targeting_key=f"user-{i}", attributes=attributes)  # type: ignore[arg-type]
 
@@ -107,55 +93,10 @@ def route_of(client: OpenFeatureClient, i: int | str) -> str:
 
 
 @dataclass
-class Events:
-    """Every provider event the client's handlers receive, in arrival order."""
-
-    seen: list[tuple[ProviderEvent, EventDetails]] = field(default_factory=list)
-    mark: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, event: ProviderEvent) -> Callable[[EventDetails], None]:
-        def handler(details: EventDetails) -> None:
-            with self.lock:
-                self.seen.append((event, details))
-
-        return handler
-
-    def since_mark(self, event: ProviderEvent | None = None) -> list[EventDetails]:
-        with self.lock:
-            return [d for e, d in self.seen[self.mark :] if event is None or e == event]
-
-    def all_since_mark(self) -> list[tuple[ProviderEvent, EventDetails]]:
-        with self.lock:
-            return list(self.seen[self.mark :])
-
-    def reset(self) -> None:
-        with self.lock:
-            self.mark = len(self.seen)
-
-    def wait_for(self, event: ProviderEvent) -> EventDetails:
-        """The first ``event`` received since the last reset (waiting for it if needed)."""
-        wait_until(lambda: self.since_mark(event), event.value)
-        return self.since_mark(event)[0]
-
-
-def listen(client: OpenFeatureClient) -> Events:
-    """Handlers for every provider event; the handler run at registration is discarded."""
-    events = Events()
-    for event in ProviderEvent:
-        client.add_handler(event, events.record(event))
-    # Adding a handler for the current status (READY) runs it once at once: wait for that
-    # run so it is not mistaken for an event caused by the test.
-    wait_until(lambda: events.since_mark(ProviderEvent.PROVIDER_READY), "the initial READY")
-    events.reset()
-    return events
-
-
-@dataclass
 class Served:
     provider: ModelFlagsProvider
     client: OpenFeatureClient
-    events: Events
+    events: ProviderEvents
 
 
 @pytest.fixture
@@ -164,7 +105,7 @@ def serve() -> Iterator[Callable[..., Served]]:
         provider = ModelFlagsProvider(source, **options)  # type: ignore[arg-type]
         api.set_provider_and_wait(provider)
         client = api.get_client()
-        return Served(provider, client, listen(client))
+        return Served(provider, client, ProviderEvents(client))
 
     yield start
     api.shutdown()
@@ -369,7 +310,7 @@ def test_an_unchanged_invalid_file_stays_stale_across_polls(flag_file: Path) -> 
     source = WatchedFileSource(flag_file)
     provider = ModelFlagsProvider(source, poll_interval=0.02)
     api.set_provider_and_wait(provider)
-    events = listen(api.get_client())
+    events = ProviderEvents(api.get_client())
     write_atomically(flag_file, INVALID)
     events.wait_for(ProviderEvent.PROVIDER_STALE)
     looked = source.fetches

@@ -8,7 +8,6 @@ import gzip
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
+from page_blocks import python_blocks, run_python_blocks
 
 from modelflags import Evidence
 from modelflags.evidence import OtelTracker
@@ -200,10 +200,6 @@ def test_exposures_and_outcomes_reach_a_collector_through_the_otlp_log_exporter(
     assert resource == "support-assistant"
 
 
-def python_blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", PAGE.read_text(), flags=re.M | re.S)
-
-
 def text_block_after(heading: str) -> str:
     section = PAGE.read_text().split(heading, 1)[1]
     (block,) = re.findall(r"^```text\n(.*?)^```", section, flags=re.M | re.S)[:1]
@@ -213,22 +209,10 @@ def text_block_after(heading: str) -> str:
 def test_every_python_block_of_the_otel_page_runs_against_a_collector(
     collector: Collector, tmp_path: Path
 ) -> None:
-    blocks = python_blocks()
+    blocks = python_blocks(PAGE)
     assert len(blocks) >= 4
-    shutil.copytree(ROOT / "flags", tmp_path / "flags")
-    result = subprocess.run(
-        [sys.executable, "-c", "\n\n".join(blocks)],
-        cwd=tmp_path,
-        env={
-            **os.environ,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
-            "NO_PROXY": "127.0.0.1,localhost",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, "NO_PROXY": "127.0.0.1,localhost"}
+    result = run_python_blocks(blocks, tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert sorted(r.event_name for r in collector.log_records()) == [
         "modelflags.exposure",

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from page_blocks import python_blocks
 
 pytest_plugins = ["pytester"]
 
@@ -19,7 +20,7 @@ PAGE = ROOT / "docs" / "pytest-plugin.md"
 def test_the_pytest_plugin_page_is_a_test_module_whose_tests_pass(
     pytester: pytest.Pytester,
 ) -> None:
-    blocks = re.findall(r"^```python\n(.*?)^```", PAGE.read_text(), flags=re.M | re.S)
+    blocks = python_blocks(PAGE)
     module = "\n\n".join(blocks)
     tests = len(re.findall(r"^def test_", module, flags=re.M))
     assert tests >= 7

@@ -3,32 +3,18 @@ in order, in a fresh interpreter, in a folder laid out like the repository (its 
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from page_blocks import python_blocks, run_python_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "web-frameworks.md"
 
 
-def python_blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", PAGE.read_text(), flags=re.M | re.S)
-
-
 def test_every_python_block_of_the_web_frameworks_page_runs_in_order(tmp_path: Path) -> None:
-    blocks = python_blocks()
+    blocks = python_blocks(PAGE)
     assert len(blocks) >= 6
-    shutil.copytree(ROOT / "flags", tmp_path / "flags")
-    result = subprocess.run(
-        [sys.executable, "-c", "\n\n".join(blocks)],
-        check=False,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python_blocks(blocks, tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "conv-1842" in (tmp_path / "events" / "web.jsonl").read_text()
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 from collections import Counter
@@ -22,17 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from preloaded_gunicorn import PreloadedGunicorn
 
-import modelflags
 from modelflags import Evidence, JsonlTracker, Resolution, read_events
 from modelflags.evidence import recorder
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 WAIT = 15.0  # deadline of every wait: only reached when a test fails
-ROOT = Path(modelflags.__file__).resolve().parents[2]
 REQUESTS = 60
 
 FLAGS = """\
@@ -68,23 +63,12 @@ def app(environ, start_response):
 """
 
 
-class Server:
+class Server(PreloadedGunicorn):
     """gunicorn --preload serving APP with two sync workers on a Unix socket."""
 
     def __init__(self, folder: Path, flags: Path, events: Path) -> None:
-        (folder / "evidence_app.py").write_text(APP)
-        self.socket = folder / "gunicorn.sock"
-        env = {**os.environ, "FLAGS": str(flags), "EVENTS": str(events),
-               "PYTHONPATH": f"{folder}:{ROOT / 'src'}"}  # fmt: skip
-        env.pop("MODELFLAGS_EVIDENCE", None)
-        env.pop("MODELFLAGS_SPILL_DIR", None)
-        command = [
-            sys.executable, "-m", "gunicorn", "--preload", "--workers", "2",
-            "--bind", f"unix:{self.socket}", "--graceful-timeout", "5",
-            "--log-level", "warning", "evidence_app:app",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=folder, env=env, stderr=subprocess.PIPE)
-        self.client = httpx.Client(transport=httpx.HTTPTransport(uds=str(self.socket)))
+        env = {"FLAGS": str(flags), "EVENTS": str(events)}
+        super().__init__(folder, "evidence_app", APP, env, graceful_timeout=5)
 
     def ask(self, requests: range) -> Counter[int]:
         """Send the requests, 4 at a time; how many each worker pid answered."""
@@ -94,18 +78,6 @@ class Server:
 
         with ThreadPoolExecutor(4) as pool:
             return Counter(pool.map(one, requests))
-
-    def close(self) -> tuple[int | None, str]:
-        """Graceful shutdown (SIGTERM); the exit code and what the server wrote to stderr."""
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            _, errors = self.process.communicate(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, errors = self.process.communicate()
-        return self.process.returncode, errors.decode(errors="replace")
 
 
 @pytest.fixture

@@ -9,10 +9,6 @@ server is stopped by SIGTERM (then SIGKILL) whatever happens.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,17 +17,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import ProviderEvent
+from preloaded_gunicorn import PreloadedGunicorn
 
-import modelflags
+from live_edits import wait_until, write_atomically
 from modelflags import ModelFlagsProvider
 
 WAIT = 15.0  # deadline of every wait: only reached when a test fails
-ROOT = Path(modelflags.__file__).resolve().parents[2]
 
 FLAGS = """\
 version: 1
@@ -62,35 +57,11 @@ def app(environ, start_response):
 """
 
 
-def write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-
-
-class Server:
+class Server(PreloadedGunicorn):
     """gunicorn --preload serving APP with two sync workers on a Unix socket."""
 
     def __init__(self, folder: Path, flags: Path) -> None:
-        (folder / "flag_app.py").write_text(APP)
-        self.socket = folder / "gunicorn.sock"
-        env = {**os.environ, "FLAGS": str(flags), "PYTHONPATH": f"{folder}:{ROOT / 'src'}"}
-        env.pop("MODELFLAGS_EVIDENCE", None)
-        command = [
-            sys.executable, "-m", "gunicorn", "--preload", "--workers", "2",
-            "--bind", f"unix:{self.socket}", "--graceful-timeout", "1",
-            "--log-level", "warning", "flag_app:app",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=folder, env=env, stderr=subprocess.PIPE)
-        self.client = httpx.Client(transport=httpx.HTTPTransport(uds=str(self.socket)))
+        super().__init__(folder, "flag_app", APP, {"FLAGS": str(flags)}, graceful_timeout=1)
         self.seen: dict[int, str] = {}  # worker pid -> the value it served last
 
     def ask(self, requests: int = 16) -> None:
@@ -103,16 +74,6 @@ class Server:
             for answer in pool.map(one, range(requests)):
                 pid, value = answer.split()
                 self.seen[int(pid)] = value
-
-    def close(self) -> str:
-        self.client.close()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            _, errors = self.process.communicate(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, errors = self.process.communicate()
-        return errors.decode(errors="replace")
 
 
 @pytest.fixture

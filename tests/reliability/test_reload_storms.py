@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.flag_evaluation import Reason
 from openfeature.provider import ProviderStatus
 
+from live_edits import wait_until
 from modelflags import ModelFlagsProvider
 from modelflags.loader.directory import ATOMIC_LINK, DirectorySource
 from modelflags.loader.sources import Snapshot
@@ -53,14 +53,6 @@ def generation(value: int) -> dict[str, str]:
 
 
 INVALID = "version: 1\nflags:\n  alpha: {default: v\n"  # a YAML syntax error
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.002)
 
 
 class WatchedDirectory(DirectorySource):

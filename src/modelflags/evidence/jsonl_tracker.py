@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from modelflags.evidence.codec import encode_lines
+from modelflags.evidence.raw_writes import write_all
 from modelflags.evidence.tracker import Event, TrackerUnavailable
 
 __all__ = ["JsonlTracker", "StdoutTracker", "rotated_files"]
@@ -76,12 +77,7 @@ class JsonlTracker:
             self._rotate()
             file = self._open()
         try:
-            view = memoryview(data)
-            while view:  # a raw write may take only part of the data
-                written = file.write(view)
-                if not written:
-                    raise OSError(f"{self.path}: nothing could be written")
-                view = view[written:]
+            write_all(file, data)
         except OSError:
             self._file = None  # reopen next time: _open ends the torn line first
             file.close()

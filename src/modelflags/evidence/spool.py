@@ -26,6 +26,7 @@ from typing import IO
 
 from modelflags.evidence import spool_owners
 from modelflags.evidence.codec import Batch
+from modelflags.evidence.raw_writes import write_all
 from modelflags.evidence.spool_owners import Owner
 
 __all__ = ["Spool"]
@@ -132,7 +133,7 @@ class Spool:
                 segment = self._new_segment()
             assert self._current is not None
             try:
-                _write_all(self._current, batch.data)
+                write_all(self._current, batch.data)
             except OSError:
                 self._seal(truncate_to=segment.size)  # no torn line left in the segment
                 raise
@@ -305,12 +306,3 @@ def _read_lines(path: Path) -> list[bytes]:
     if lines and not lines[-1].endswith(b"\n"):
         lines.pop()  # torn by a crash mid-write
     return [line for line in lines if line.strip()]
-
-
-def _write_all(file: IO[bytes], data: bytes) -> None:
-    view = memoryview(data)
-    while view:  # a raw write may take only part of the data
-        written = file.write(view)
-        if not written:
-            raise OSError(f"{getattr(file, 'name', 'spool')}: nothing could be written")
-        view = view[written:]
