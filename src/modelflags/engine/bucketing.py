@@ -25,10 +25,11 @@ from typing import NamedTuple
 
 import mmh3
 
-__all__ = ["ArmScore", "Split", "in_coverage", "unit_interval"]
+__all__ = ["COVERAGE_TAG", "ArmScore", "Split", "in_coverage", "unit_interval"]
 
 _TWO_TO_MINUS_32 = 2.0**-32  # multiplying by it is exact, the same as dividing by 2**32
-_COVERAGE_TAG = "coverage"
+COVERAGE_TAG = "coverage"
+"""The tag of the coverage draw ``u("coverage")``: part of the bucketing contract."""
 _hash = mmh3.hash
 _log = math.log
 
@@ -53,7 +54,7 @@ def in_coverage(salt: str, unit_id: str, coverage: float) -> bool:
         return True
     if coverage <= 0:
         return False
-    return unit_interval(salt, _COVERAGE_TAG, unit_id) < coverage / 100
+    return unit_interval(salt, COVERAGE_TAG, unit_id) < coverage / 100
 
 
 class ArmScore(NamedTuple):

@@ -29,7 +29,7 @@ from modelflags.engine import (
     unit_id_of,
     unit_interval,
 )
-from modelflags.engine.bucketing import ArmScore
+from modelflags.engine.bucketing import COVERAGE_TAG, ArmScore
 from modelflags.engine.compiled import CompiledRule
 from modelflags.errors import ModelFlagsError, did_you_mean
 from modelflags.loader import LoadedConfig
@@ -238,7 +238,7 @@ class _Tracer:
         if not self.reached:
             return self._step(TraceStep.COVERAGE, f"{flag.coverage:g}%", False, "", "")
         share = flag.coverage / 100
-        u = unit_interval(flag.salt, "coverage", unit)
+        u = unit_interval(flag.salt, COVERAGE_TAG, unit)
         test = f"u(coverage) = {u:.6f} {'<' if u < share else '>='} {share:g}"
         name = f"{flag.coverage:g}%"
         if decided_by == StepName.HOLDOUT:
