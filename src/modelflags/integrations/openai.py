@@ -28,15 +28,11 @@ for ``openai.AsyncOpenAI``.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Mapping
 from typing import Any, Literal, overload
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from openfeature.client import OpenFeatureClient
 
-from modelflags.evidence.recorder import Evidence
 from modelflags.integrations.openai_async import AsyncModelRouter
 from modelflags.integrations.openai_context import Context, invocation_context
 from modelflags.integrations.openai_router import ChatMessages, MessageBuilder, RouterBase
@@ -62,7 +58,7 @@ __all__ = [
 Completion = ChatCompletion | openai.Stream[ChatCompletionChunk]
 
 
-class ModelRouter(RouterBase):
+class ModelRouter(RouterBase[openai.OpenAI]):
     """Chat completions through an ``openai.OpenAI`` client, routed by a flag and recorded.
 
     ``flag_key`` names the route flag, evaluated through ``flags`` (an OpenFeature client;
@@ -77,26 +73,6 @@ class ModelRouter(RouterBase):
     None never retries. ``stream_usage=False`` stops the router asking streams for their
     usage chunk (for servers that refuse ``stream_options``).
     """
-
-    def __init__(
-        self,
-        client: openai.OpenAI,
-        *,
-        flag_key: str,
-        evidence: Evidence,
-        default_route: Mapping[str, Any],
-        flags: OpenFeatureClient | None = None,
-        prices: PriceTable | str | os.PathLike[str] | None = None,
-        request_fields: Mapping[str, str] | None = None,
-        fallback: str | None = None,
-        fallback_on: Collection[str] = FALLBACK_REASONS,
-        stream_usage: bool = True,
-    ) -> None:
-        super().__init__(
-            client, flag_key=flag_key, evidence=evidence, default_route=default_route,
-            flags=flags, prices=prices, request_fields=request_fields, fallback=fallback,
-            fallback_on=fallback_on, stream_usage=stream_usage,
-        )  # fmt: skip
 
     @overload
     def chat(

@@ -6,53 +6,28 @@ Import it from :mod:`modelflags.integrations.openai`.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Collection, Mapping
 from typing import Any, Literal, overload
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from openfeature.client import OpenFeatureClient
 
-from modelflags.evidence.recorder import Evidence
 from modelflags.integrations.openai_context import Context, invocation_context
 from modelflags.integrations.openai_router import ChatMessages, RouterBase
-from modelflags.integrations.openai_routing import FALLBACK_REASONS, RouteCall
+from modelflags.integrations.openai_routing import RouteCall
 from modelflags.integrations.openai_served import ServedRoute
 from modelflags.integrations.openai_stream import StreamWatch, watch_async_stream
-from modelflags.schema.prices import PriceTable
 
 __all__ = ["AsyncModelRouter"]
 
 AsyncCompletion = ChatCompletion | openai.AsyncStream[ChatCompletionChunk]
 
 
-class AsyncModelRouter(RouterBase):
+class AsyncModelRouter(RouterBase[openai.AsyncOpenAI]):
     """The twin of ``ModelRouter`` for ``openai.AsyncOpenAI``: ``await router.chat(...)``.
 
     It takes the same settings. The flag is evaluated with the OpenFeature client's async
     API; a streamed answer is the client's own ``AsyncStream``.
     """
-
-    def __init__(
-        self,
-        client: openai.AsyncOpenAI,
-        *,
-        flag_key: str,
-        evidence: Evidence,
-        default_route: Mapping[str, Any],
-        flags: OpenFeatureClient | None = None,
-        prices: PriceTable | str | os.PathLike[str] | None = None,
-        request_fields: Mapping[str, str] | None = None,
-        fallback: str | None = None,
-        fallback_on: Collection[str] = FALLBACK_REASONS,
-        stream_usage: bool = True,
-    ) -> None:
-        super().__init__(
-            client, flag_key=flag_key, evidence=evidence, default_route=default_route,
-            flags=flags, prices=prices, request_fields=request_fields, fallback=fallback,
-            fallback_on=fallback_on, stream_usage=stream_usage,
-        )  # fmt: skip
 
     @overload
     async def chat(

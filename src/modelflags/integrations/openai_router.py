@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import openai
 from openai.types.chat import ChatCompletionMessageParam
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
@@ -44,12 +45,16 @@ def messages_for(messages: ChatMessages, route: Mapping[str, Any]) -> Messages:
     return messages
 
 
-class RouterBase:
+ClientT = TypeVar("ClientT", openai.OpenAI, openai.AsyncOpenAI)
+"""The OpenAI client a router wraps: ``openai.OpenAI`` or ``openai.AsyncOpenAI``."""
+
+
+class RouterBase(Generic[ClientT]):
     """A router's settings, checked when it is made, and the steps both routers take."""
 
     def __init__(
         self,
-        client: Any,
+        client: ClientT,
         *,
         flag_key: str,
         evidence: Evidence,
@@ -63,7 +68,7 @@ class RouterBase:
     ) -> None:
         if prices is not None and not isinstance(prices, PriceTable):
             prices = load_prices(prices)
-        self.client = client
+        self.client: ClientT = client
         self._routing = Routing(
             flag_key=flag_key, evidence=evidence, default_route=default_route, flags=flags,
             prices=prices, request_fields=request_fields or {}, fallback=fallback,
