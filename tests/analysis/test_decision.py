@@ -10,7 +10,8 @@ from modelflags.analysis.arms import Arm
 from modelflags.analysis.decision import Evidence, decide
 from modelflags.analysis.guardrails import GuardrailResult
 from modelflags.analysis.sample_size import SampleSize
-from modelflags.analysis.statistics import Comparison, Srm
+from modelflags.analysis.srm import Srm
+from modelflags.analysis.statistics import Comparison
 
 FLAG = "support_answer_model_route"
 

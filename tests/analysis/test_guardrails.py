@@ -9,19 +9,20 @@ from collections.abc import Sequence
 
 import pytest
 
-from modelflags.analysis import sketch, statistics
+from modelflags.analysis import intervals, sketch
 from modelflags.analysis.arms import Arm, MetricSums
 from modelflags.analysis.guardrails import GuardrailResult, evaluate_guardrails
+from modelflags.analysis.ratio_stats import RatioStats
 from modelflags.schema.models import Guardrail
 
 NOW = 1_796_000_000.0
 
 
-def ratio_stats(per_unit: Sequence[Sequence[float]]) -> statistics.RatioStats:
+def ratio_stats(per_unit: Sequence[Sequence[float]]) -> RatioStats:
     """The aggregate table's request-level sums of one measure over units."""
     s = [math.fsum(values) for values in per_unit]
     c = [float(len(values)) for values in per_unit]
-    return statistics.RatioStats(
+    return RatioStats(
         float(len(per_unit)),
         math.fsum(s),
         math.fsum(x * x for x in s),
@@ -76,7 +77,7 @@ def traffic(units: int, scale: float, seed: int) -> list[list[float]]:
 
 
 def judge(
-    rule: Guardrail, control: Arm, *arms: Arm, method: statistics.Method = "fixed-horizon"
+    rule: Guardrail, control: Arm, *arms: Arm, method: intervals.Method = "fixed-horizon"
 ) -> list[GuardrailResult]:
     return evaluate_guardrails([rule], control, arms, {"resolved": True}, method=method, now=NOW)
 
@@ -132,7 +133,7 @@ def test_rate_ratio_uses_the_ratio_of_the_two_estimates() -> None:
     (result,) = judge(rule, control, candidate)
     c, t = control.ratios["error"], candidate.ratios["error"]
     assert None not in (c.ratio, c.variance, t.ratio, t.variance)
-    expected = statistics.ratio_of_estimates(
+    expected = intervals.ratio_of_estimates(
         c.ratio or 0.0,
         c.variance or 0.0,
         t.ratio or 0.0,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from modelflags.analysis.statistics import Method, proportion_test
+from modelflags.analysis.intervals import Method
+from modelflags.analysis.statistics import proportion_test
 
 EXPERIMENTS = 400
 LOOKS = 20

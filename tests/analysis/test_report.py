@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from modelflags.analysis import sketch, statistics
+from modelflags.analysis import intervals, sketch
 from modelflags.analysis.report import build_report
 from modelflags.analysis.table_view import Row, TableView
 from modelflags.errors import ModelFlagsError
@@ -244,7 +244,7 @@ def test_arm_figures_come_from_the_units() -> None:
     metric = arm["metrics"]["resolvedWithoutEscalation"]
     assert metric["type"] == "binary" and metric["n"] == 500
     assert metric["mean"] == pytest.approx(resolved / 500)
-    assert metric["ci95"] == pytest.approx(statistics.wilson_interval(resolved, 500))
+    assert metric["ci95"] == pytest.approx(intervals.wilson_interval(resolved, 500))
 
 
 def test_units_without_the_metric_count_as_zero() -> None:

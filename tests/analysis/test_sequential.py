@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from modelflags.analysis.intervals import Z_975
 from modelflags.analysis.sequential import ALPHA, TUNING, halfwidth, mixing_rho, p_value
-from modelflags.analysis.statistics import Z_975
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "statistics"
 CASES: dict[str, list[dict[str, Any]]] = json.loads(

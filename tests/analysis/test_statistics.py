@@ -15,21 +15,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+from modelflags.analysis.intervals import Z_975, mean_interval, ratio_of_estimates, wilson_interval
+from modelflags.analysis.ratio_stats import RatioStats
+from modelflags.analysis.srm import SRM_MIN_UNITS, srm_test
 from modelflags.analysis.statistics import (
-    SRM_MIN_UNITS,
     Z_80,
-    Z_975,
     Comparison,
-    RatioStats,
     holm,
-    mean_interval,
     mean_test,
     proportion_test,
-    ratio_of_estimates,
     ratio_test,
     required_sample_size,
-    srm_test,
-    wilson_interval,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "statistics"

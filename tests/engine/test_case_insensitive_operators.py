@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 
 from modelflags.engine.conditions import compile_condition
-from modelflags.schema.conditions import condition_issues
+from modelflags.schema.condition_syntax import condition_issues
 from modelflags.schema.regex_cost import regex_cost
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from modelflags.engine.conditions import Predicate, compile_condition
-from modelflags.schema.conditions import condition_issues
+from modelflags.schema.condition_syntax import condition_issues
 
 DATA = Path(__file__).parents[1] / "data" / "conditions"
 CASE_FILES = sorted(p for p in DATA.glob("*.yaml") if p.name != "invalid.yaml")

@@ -12,12 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from modelflags.schema.conditions import (
-    OPERATORS,
-    condition_issues,
-    referenced_attributes,
-    referenced_segments,
-)
+from modelflags.schema.condition_operators import OPERATORS
+from modelflags.schema.condition_syntax import condition_issues
+from modelflags.schema.conditions import referenced_attributes, referenced_segments
 
 DATA = Path(__file__).parents[1] / "data" / "conditions"
 INVALID = yaml.safe_load((DATA / "invalid.yaml").read_text(encoding="utf-8"))

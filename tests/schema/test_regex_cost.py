@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from modelflags.schema.conditions import condition_issues, regex_operands
+from modelflags.schema.condition_syntax import condition_issues
+from modelflags.schema.conditions import regex_operands
 from modelflags.schema.regex_cost import INPUT_LIMITS, MAX_REGEX_INPUT, regex_cost
 
 EXPONENTIAL = [

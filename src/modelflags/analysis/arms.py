@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modelflags.analysis import sketch, statistics
+from modelflags.analysis import intervals, sketch
+from modelflags.analysis.ratio_stats import RatioStats
 from modelflags.analysis.report_values import count, finite, interval
 from modelflags.analysis.table_view import TableView
 
@@ -65,7 +66,7 @@ class Arm:
     units_with_outcome: float
     last_exposure: float | None
     last_outcome: float | None
-    ratios: Mapping[str, statistics.RatioStats]
+    ratios: Mapping[str, RatioStats]
     metrics: Mapping[str, MetricSums]
     latency_sketch: Mapping[str, float]
 
@@ -75,7 +76,7 @@ class Estimate:
     """One arm's value of one metric: the estimate, its variance and 95% interval.
 
     ``variance`` is the variance of the estimate (not of a unit), the input of
-    :func:`statistics.ratio_of_estimates`; ``reason`` says why ``value`` is ``None``.
+    :func:`intervals.ratio_of_estimates`; ``reason`` says why ``value`` is ``None``.
     """
 
     metric: str
@@ -91,7 +92,7 @@ def read_arm(view: TableView, variation: str, weight: float, metrics: Sequence[s
     """Read one arm (over the view's segments) with the given outcome metrics."""
     units = view.number("arm", variation, None, "units")
     ratios = {
-        name: statistics.RatioStats(
+        name: RatioStats(
             units, *(view.number("arm", variation, name, stat) for stat in _RATIO_STATS)
         )
         for name in BUILT_INS
@@ -128,7 +129,7 @@ def estimate(arm: Arm, metric: str, *, binary: bool) -> Estimate:
             return Estimate(metric, "ratio", arm.units, None, None, None, _no_requests(metric))
         ci95 = None
         if variance is not None:
-            half = statistics.Z_975 * math.sqrt(max(variance, 0.0))
+            half = intervals.Z_975 * math.sqrt(max(variance, 0.0))
             ci95 = (value - half, value + half)
         return Estimate(metric, "ratio", arm.units, value, variance, ci95)
     sums = arm.metrics.get(metric, MetricSums(0.0, 0.0, 0.0, 0.0))
@@ -139,11 +140,11 @@ def estimate(arm: Arm, metric: str, *, binary: bool) -> Estimate:
     mean = sums.total / n
     if binary:
         variance = mean * (1.0 - mean) / n
-        return Estimate(metric, kind, n, mean, variance, statistics.wilson_interval(sums.total, n))
+        return Estimate(metric, kind, n, mean, variance, intervals.wilson_interval(sums.total, n))
     if n < 2:
         return Estimate(metric, kind, n, mean, None, None, "one unit: no variance yet")
     unit_variance = max(sums.total_sq - sums.total * sums.total / n, 0.0) / (n - 1)
-    ci95 = statistics.mean_interval(sums.total, sums.total_sq, n)
+    ci95 = intervals.mean_interval(sums.total, sums.total_sq, n)
     return Estimate(metric, kind, n, mean, unit_variance / n, ci95)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelflags.analysis import statistics
+from modelflags.analysis import intervals, statistics
 from modelflags.analysis.arms import BUILT_INS, Arm, MetricSums
 from modelflags.analysis.report_values import finite, interval
 
@@ -54,7 +54,7 @@ def metric_order(primary: str | None, outcome_metrics: Sequence[str]) -> list[st
 
 
 def compare(
-    control: Arm, treatment: Arm, metric: str, *, binary: bool, method: statistics.Method
+    control: Arm, treatment: Arm, metric: str, *, binary: bool, method: intervals.Method
 ) -> statistics.Comparison:
     """``treatment`` minus ``control`` on one metric, with the test that fits it."""
     if metric in BUILT_INS:
@@ -79,7 +79,7 @@ def compare_arms(
     metrics: Mapping[str, bool],
     primary: str | None,
     *,
-    method: statistics.Method,
+    method: intervals.Method,
 ) -> list[MetricComparison]:
     """Every comparison of the report: per non-control arm, every metric in report order.
 

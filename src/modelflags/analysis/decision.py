@@ -21,6 +21,7 @@ from modelflags.analysis import phrasing, statistics
 from modelflags.analysis.arms import Arm
 from modelflags.analysis.guardrails import GuardrailResult
 from modelflags.analysis.sample_size import SampleSize
+from modelflags.analysis.srm import Srm
 
 __all__ = ["MULTIPLE_ASSIGNMENT_LIMIT", "RAMP_STEPS", "Decision", "Evidence", "decide"]
 
@@ -59,7 +60,7 @@ class Evidence:
     primary_recorded: float
     comparisons: Mapping[str, statistics.Comparison]
     guardrails: Sequence[GuardrailResult]
-    srm: statistics.Srm
+    srm: Srm
     multiple_assignments: float
     sample: SampleSize
     test: str = "superiority"

@@ -5,7 +5,7 @@ only when the evidence says so, *holds* only when the evidence says so, and is
 *inconclusive* otherwise:
 
 - ``max_ratio`` on a mean or rate: the arm's estimate over the control's, with the 95%
-  interval of that ratio (:func:`statistics.ratio_of_estimates`, under the report's method).
+  interval of that ratio (:func:`intervals.ratio_of_estimates`, under the report's method).
   Breached when the interval's lower bound is above the threshold; holds when its upper
   bound is at or below it. When that interval does not exist (an arm's estimate is 0, or
   neither arm varies) the conservative ratio of the two arms' own intervals stands in:
@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modelflags.analysis import phrasing, sequential, sketch, statistics
+from modelflags.analysis import intervals, phrasing, sequential, sketch
 from modelflags.analysis.arms import (
     BUILT_INS,
     QUANTILES,
@@ -95,7 +95,7 @@ def evaluate_guardrails(
     treatments: Sequence[Arm],
     binary: Mapping[str, bool],
     *,
-    method: statistics.Method,
+    method: intervals.Method,
     now: float,
 ) -> list[GuardrailResult]:
     """Every guardrail for every non-control arm, in the flag file's order per arm."""
@@ -112,7 +112,7 @@ def _judge(
     arm: Arm,
     binary: Mapping[str, bool],
     *,
-    method: statistics.Method,
+    method: intervals.Method,
     now: float,
 ) -> GuardrailResult:
     if rule.metric == TELEMETRY:
@@ -200,7 +200,7 @@ def _mean(
     control: Arm,
     arm: Arm,
     is_binary: bool,
-    method: statistics.Method,
+    method: intervals.Method,
     *,
     ratio: bool,
 ) -> tuple[float | None, tuple[float, float] | None]:
@@ -213,7 +213,7 @@ def _mean(
         return None, None
     found = None
     if own.variance is not None and base.variance is not None:
-        found = statistics.ratio_of_estimates(
+        found = intervals.ratio_of_estimates(
             base.value,
             base.variance,
             own.value,
@@ -233,7 +233,7 @@ def _mean(
 
 
 def _own_interval(
-    arm: Arm, found: Estimate, is_binary: bool, method: statistics.Method
+    arm: Arm, found: Estimate, is_binary: bool, method: intervals.Method
 ) -> tuple[float, float] | None:
     """The 95% interval of one arm's estimate under the report's method.
 
@@ -246,7 +246,7 @@ def _own_interval(
     counts = _counts(arm, found.metric, is_binary)
     if found.variance <= 0:
         if counts is not None:
-            return statistics.wilson_interval(*counts)
+            return intervals.wilson_interval(*counts)
         return (found.value, found.value)
     interval = found.ci95
     if method == "sequential":

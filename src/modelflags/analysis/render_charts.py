@@ -18,7 +18,7 @@ from html import escape
 from typing import Any
 
 from modelflags.analysis.number_format import NULL, metric_value, number, pair, text
-from modelflags.analysis.report_view import (
+from modelflags.analysis.report_fields import (
     arm_name,
     field,
     mappings,

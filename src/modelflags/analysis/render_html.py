@@ -17,7 +17,9 @@ from typing import Any
 
 from modelflags.analysis.number_format import text
 from modelflags.analysis.render_charts import latency_chart, primary_chart
-from modelflags.analysis.report_view import Cell, Table, Tone, field, report_view
+from modelflags.analysis.report_cells import Cell, Table, Tone
+from modelflags.analysis.report_fields import field
+from modelflags.analysis.report_view import report_view
 
 __all__ = ["render_html"]
 

@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelflags.analysis.report_view import Cell, Table, Tone, report_view
+from modelflags.analysis.report_cells import Cell, Table, Tone
+from modelflags.analysis.report_view import report_view
 
 __all__ = ["render_markdown"]
 

@@ -12,7 +12,8 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from modelflags.analysis.report_view import Cell, ReportView, Table, Tone, report_view
+from modelflags.analysis.report_cells import Cell, Table, Tone
+from modelflags.analysis.report_view import ReportView, report_view
 
 __all__ = ["render_table"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from modelflags.analysis import statistics
+from modelflags.analysis import intervals
 from modelflags.analysis.aggregates import Aggregates
 from modelflags.analysis.arms import BUILT_INS, Arm, arm_json, read_arm
 from modelflags.analysis.comparisons import compare_arms
@@ -28,6 +28,7 @@ from modelflags.analysis.population import (
 from modelflags.analysis.report_values import count, finite, rfc3339
 from modelflags.analysis.sample_size import sample_size
 from modelflags.analysis.segments import segment_readouts
+from modelflags.analysis.srm import Srm, srm_test
 from modelflags.analysis.table_view import TableView
 from modelflags.errors import ModelFlagsError
 from modelflags.schema.models import Experiment, Flag
@@ -67,7 +68,7 @@ def build_report(
     flag_key: str,
     flag: Flag,
     *,
-    method: statistics.Method = "sequential",
+    method: intervals.Method = "sequential",
     now: float | None = None,
     by: str | None = None,
     top_segments: int = DEFAULT_TOP_SEGMENTS,
@@ -133,7 +134,7 @@ def build_report(
             "margin": finite(experiment.margin),
             "primaryMetric": primary,
             "minimumDetectableEffect": finite(experiment.minimum_detectable_effect),
-            "alpha": statistics.ALPHA,
+            "alpha": intervals.ALPHA,
             "decideBy": experiment.decide_by.isoformat() if experiment.decide_by else None,
             "pastDecideBy": experiment.decide_by is not None and today > experiment.decide_by,
         },
@@ -191,7 +192,7 @@ def _recorded(arms: list[Arm], primary: str | None) -> float:
     return sum(arm.metrics[primary].recorded for arm in arms if primary in arm.metrics)
 
 
-def _srm(view: TableView, arms: list[Any], weights: dict[str, float]) -> statistics.Srm:
+def _srm(view: TableView, arms: list[Any], weights: dict[str, float]) -> Srm:
     """The sample-ratio check against the split in the flag file now. When the events span
     several config versions, the split they were served under may differ from today's (a
     ramp is an edit): the check is skipped with a reason rather than blaming the logging."""
@@ -202,11 +203,11 @@ def _srm(view: TableView, arms: list[Any], weights: dict[str, float]) -> statist
             f"the events span {len(versions)} config versions, whose splits may differ "
             "(a ramp changes the split): check one with --config-version"
         )
-        return statistics.Srm(None, False, observed, {}, skipped)
-    return statistics.srm_test(observed, weights)
+        return Srm(None, False, observed, {}, skipped)
+    return srm_test(observed, weights)
 
 
-def _srm_json(srm: statistics.Srm) -> dict[str, Any]:
+def _srm_json(srm: Srm) -> dict[str, Any]:
     return {
         "pValue": finite(srm.p_value),
         "mismatch": bool(srm.mismatch),

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modelflags.analysis import statistics
+from modelflags.analysis import intervals, statistics
 from modelflags.analysis.arms import arm_json, read_arm
 from modelflags.analysis.comparisons import MetricComparison, compare
 from modelflags.analysis.report_values import finite
@@ -53,7 +53,7 @@ def segment_readouts(
     control: str,
     metrics: Mapping[str, bool],
     primary: str | None,
-    method: statistics.Method,
+    method: intervals.Method,
     top: int,
 ) -> list[dict[str, Any]]:
     """Per segment group: its arms and the primary comparison of each non-control arm."""

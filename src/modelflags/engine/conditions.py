@@ -29,7 +29,7 @@ from typing import Any
 from modelflags.engine.membership import in_matcher
 from modelflags.engine.operators import Matcher, compile_value
 from modelflags.engine.predicates import all_of, always, any_of, never
-from modelflags.schema.conditions import attribute_path
+from modelflags.schema.condition_operators import attribute_path
 
 __all__ = ["Predicate", "compile_condition", "read_path"]
 
@@ -54,7 +54,7 @@ def compile_condition(raw: Mapping[str, Any], segments: Mapping[str, Predicate])
 
 def read_path(attributes: Mapping[str, Any], parts: Sequence[str], missing: Any = None) -> Any:
     """The value a condition on an attribute path reads: ``parts`` of
-    :func:`~modelflags.schema.conditions.attribute_path`, looked up through mappings only.
+    :func:`~modelflags.schema.condition_operators.attribute_path`, looked up through mappings only.
 
     ``missing`` stands for a part that is absent, or a value on the way that is not a mapping
     (lists are not indexed): conditions read it as ``None``, ``explain`` as "not set".

@@ -35,7 +35,7 @@ from modelflags.engine.membership import ARRAYS, MAX_ARRAY_ITEMS, in_matcher, te
 from modelflags.engine.predicates import all_of, never
 from modelflags.engine.values import iso_text, js_to_number, normalize_operand, same, type_name
 from modelflags.engine.versions import padded_version
-from modelflags.schema.conditions import (
+from modelflags.schema.condition_operators import (
     ALL_OF_OPERATORS,
     CASE_INSENSITIVE,
     REGEX_OPERATORS,

@@ -1,16 +1,16 @@
 """The one background thread between the application and a tracker: it owns delivery.
 
-The request path only appends to a bounded deque (no lock, no I/O). The thread wakes every
-``flush_interval`` (or as soon as a batch is full), builds and encodes the events once
-(:class:`~modelflags.evidence.codec.Batch`) and offers each batch to the tracker, which
-delivers it or raises (see :mod:`modelflags.evidence.tracker`). Everything else is decided
-here, in one place:
+The request path only appends to a bounded deque (no lock, no I/O:
+:class:`~modelflags.evidence.intake.Intake`). The thread wakes every ``flush_interval`` (or as
+soon as a batch is full), takes a batch, built and encoded once, and offers it to the tracker,
+which delivers it or raises (see :mod:`modelflags.evidence.tracker`). Everything else is
+decided here, in one place:
 
-* **unavailable**: the batch and everything after it wait, oldest first: on disk in the
-  spool when there is a ``spill_dir`` (memory stays bounded however long the outage), else
-  in memory (one batch held for the retry, then the queue, then ``dropped``). Retries
-  follow :class:`~modelflags.evidence.delivery.Backoff`. While anything waits on disk, new
-  events queue behind it, so delivery stays in order.
+* **unavailable**: the batch and everything after it wait, oldest first
+  (:class:`~modelflags.evidence.backlog.Backlog`): on disk in the spool when there is a
+  ``spill_dir``, else in memory (one batch held for the retry, then the queue, then
+  ``dropped``). Retries follow :class:`~modelflags.evidence.delivery.Backoff`. While anything
+  waits on disk, new events queue behind it, so delivery stays in order.
 * **rejected**: the batch is offered again in halves, down to single events; what is still
   refused is ``failed`` (:func:`~modelflags.evidence.delivery.offer`).
 * **a full queue**: see :class:`~modelflags.evidence.overflow.Overflow`.
@@ -26,12 +26,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import deque
 
-from modelflags.evidence.codec import Batch, Record
+from modelflags.evidence.backlog import Backlog, Source
+from modelflags.evidence.codec import Batch
 from modelflags.evidence.delivery import Backoff, Outcome, offer
-from modelflags.evidence.events import Pending, finish
+from modelflags.evidence.events import Pending
 from modelflags.evidence.flushes import Flushes
+from modelflags.evidence.intake import Intake
 from modelflags.evidence.overflow import OnFull, Overflow
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.spool import Spool
@@ -79,14 +80,12 @@ class Dispatcher:
                                      error=describe(error))  # fmt: skip
         self.overflow = Overflow(on_full, self.spool, self.problems, self.queue_size)
         self.flushes = Flushes()
-        # counted by the thread only
-        self.taken = self.delivered = self.failed = self.dropped = self.spilled = 0
-        self.retries = self.repaired = 0
-        self._queue: deque[Event | Pending] = deque()
-        self._take_lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
+        self.intake = Intake(self.problems)
+        self.backlog = Backlog(self.spool, self.problems)
+        self.delivered = self.failed = self.retries = 0  # counted by the thread only
+        self._queue = self.intake.items  # bound here: submit() looks up one attribute
         self._settle = threading.Lock()  # the thread's state vs an abandoning close()
-        self._held: Batch | None = None  # no spool: the oldest batch, waiting for a retry
-        self._in_flight: tuple[Batch, str] | None = None  # (batch, "queue"|"held"|"spool")
+        self._in_flight: tuple[Batch, Source] | None = None
         self._next_adopt = 0.0
         self._idle_flush = False  # events were delivered since the tracker last flushed
         self._wake = threading.Event()
@@ -118,31 +117,32 @@ class Dispatcher:
     def counters(self) -> dict[str, int]:
         """Event counts. At any moment ``recorded + adopted == delivered + failed +
         dropped + queued + spooled`` (up to the events a thread is counting just then)."""
-        spool, door = self.spool, self.overflow
+        spool, door, intake, backlog = self.spool, self.overflow, self.intake, self.backlog
         return {
-            "recorded": self.taken + len(self._queue) + door.spilled + door.dropped + door.failed,
+            "recorded": intake.taken + len(self._queue) + door.spilled + door.dropped + door.failed,
             "delivered": self.delivered,
-            "failed": self.failed + door.failed,
-            "dropped": self.dropped + door.dropped,
-            "spilled": self.spilled + door.spilled,
+            "failed": self.failed + intake.failed + door.failed,
+            "dropped": backlog.dropped + door.dropped,
+            "spilled": backlog.spilled + door.spilled,
             "queued": self.queued,
             "spooled": spool.events if spool is not None else 0,
             "adopted": spool.adopted if spool is not None else 0,
             "retries": self.retries,
-            "repaired": self.repaired,
+            "repaired": intake.repaired,
         }
 
     @property
     def queued(self) -> int:
         """Events in memory: queued, held for a retry, or being offered to the tracker."""
-        held, in_flight = self._held, self._in_flight
+        held, in_flight = self.backlog.held, self._in_flight
         queued = len(self._queue) + (len(held) if held is not None else 0)
         if in_flight is not None and in_flight[1] == "queue":
             queued += len(in_flight[0])
         return queued
 
     def _lost(self) -> int:
-        return self.failed + self.dropped + self.overflow.failed + self.overflow.dropped
+        door = self.overflow
+        return self.failed + self.intake.failed + self.backlog.dropped + door.failed + door.dropped
 
     # -- flush and close -------------------------------------------------------------------
 
@@ -156,8 +156,8 @@ class Dispatcher:
         if self._finished:
             clean = self.flushes.clean_since_last(self._lost())
             return clean and not self.queued and not self.spool
-        with self._take_lock:
-            waiter = self.flushes.add(self.taken + len(self._queue), timeout)
+        with self.intake.lock:
+            waiter = self.flushes.add(self.intake.taken + len(self._queue), timeout)
         if self._finished:  # closed meanwhile: nothing more will be delivered
             self.flushes.release_all()
         self._wake.set()
@@ -199,7 +199,7 @@ class Dispatcher:
             if self._in_flight is not None:
                 batch, source = self._in_flight
                 if source == "queue":  # (held and spooled events are accounted where they are)
-                    self._set_aside(batch)
+                    self.backlog.set_aside(batch)
                 self._in_flight = None
             self._set_aside_the_rest()
             if self.spool is not None:
@@ -215,17 +215,17 @@ class Dispatcher:
         if self._pid == os.getpid():
             return
         self._pid = os.getpid()
-        self._queue.clear()
-        self._take_lock, self._settle = threading.Lock(), threading.Lock()
+        self.intake.after_fork_in_child()
+        self._settle = threading.Lock()
         self._wake = threading.Event()
         self.overflow = Overflow(self.overflow.on_full, self.spool, self.problems,
                                  self.queue_size)  # fmt: skip
         self.overflow.closed = self._closed
         self.flushes = Flushes()
         self.backoff = Backoff(self.backoff.base, self.backoff.cap)
-        self._held = self._in_flight = None
-        self.taken = self.delivered = self.failed = self.dropped = self.spilled = 0
-        self.retries = self.repaired = 0
+        self.backlog = Backlog(self.spool, self.problems)
+        self._in_flight = None
+        self.delivered = self.failed = self.retries = 0
         if self._closed:
             return
         self._thread = threading.Thread(target=self._run, name="modelflags-evidence", daemon=True)
@@ -284,12 +284,11 @@ class Dispatcher:
         with self._settle:
             if self._abandoned:
                 return False
-            if self._held is not None:
-                batch, source = self._held, "held"
-            elif self.spool is not None and (head := self.spool.head(self.batch_size)):
-                batch, source = head, "spool"
+            waiting = self.backlog.oldest(self.batch_size)
+            if waiting is not None:
+                batch, source = waiting
             elif self._queue:
-                batch, source = self._take(), "queue"
+                batch, source = self.intake.take(self.batch_size), "queue"
             else:
                 self._complete_flushes()
                 return False
@@ -304,69 +303,18 @@ class Dispatcher:
             self._complete_flushes()
         return True
 
-    def _take(self) -> Batch:
-        """The next ``batch_size`` queued records, built and encoded."""
-        queue = self._queue
-        with self._take_lock:
-            count = min(self.batch_size, len(queue))
-            items = [queue.popleft() for _ in range(count)]
-            self.taken += count
-        try:
-            events = [finish(item) for item in items]
-        except Exception:
-            events = self._build_one_by_one(items)
-        batch, repaired, unwritable = Batch.encode(events)
-        if repaired:
-            self.repaired += repaired
-            self.problems.raised("repaired", "evidence values JSON cannot hold were repaired",
-                                 level="warning")  # fmt: skip
-        if unwritable:
-            self.failed += unwritable
-            self.problems.raised("unwritable", "an evidence event could not be written")
-        return batch
-
-    def _build_one_by_one(self, items: list[Event | Pending]) -> list[Event | Record]:
-        events: list[Event | Record] = []
-        for item in items:
-            try:
-                events.append(finish(item))
-            except Exception as error:  # one unreadable record fails alone
-                self.failed += 1
-                self.problems.raised("build", "an evidence event could not be built",
-                                     error=describe(error))  # fmt: skip
-        return events
-
     def _spill_queue(self) -> None:
         with self._settle:
             if not self._abandoned and self._queue:
-                self._set_aside(self._take())
+                self.backlog.set_aside(self.intake.take(self.batch_size))
                 self._complete_flushes()
 
-    def _set_aside(self, batch: Batch) -> None:
-        """A batch that will not be offered now: to the spool, or counted as dropped."""
-        if not batch:
-            return
-        if self.spool is not None:
-            try:
-                if self.spool.append(batch):
-                    self.spilled += len(batch)
-                    return
-                self.problems.raised("spool-full", "evidence spool is full; dropping events")
-            except OSError as error:
-                self.problems.raised("spool", "evidence spool cannot be written",
-                                     error=describe(error))  # fmt: skip
-        self.dropped += len(batch)
-
-    def _settled(self, batch: Batch, source: str, outcome: Outcome) -> None:
+    def _settled(self, batch: Batch, source: Source, outcome: Outcome) -> None:
         """Count what the tracker settled; keep the rest for later, in order."""
         self.delivered += outcome.delivered
         self.failed += outcome.failed
         self._idle_flush = self._idle_flush or outcome.delivered > 0
-        if source == "spool":
-            assert self.spool is not None
-            self.spool.commit(outcome.settled)
-        elif source == "held":
-            self._held = None
+        self.backlog.settled(source, outcome.settled)
         if outcome.unavailable is None:
             self.backoff.succeeded()
             self.problems.ended("unavailable")
@@ -376,13 +324,7 @@ class Dispatcher:
         where = "spilling to disk" if self.spool is not None else "holding events in memory"
         self.problems.raised("unavailable", f"evidence destination unavailable; {where}",
                              error=describe(outcome.unavailable))  # fmt: skip
-        if source == "spool":
-            return  # the rest stays on disk: it was not committed
-        rest = batch.rest(outcome.settled)
-        if self.spool is not None:
-            self._set_aside(rest)
-        else:
-            self._held = rest  # the oldest events: offered first once the backoff ends
+        self.backlog.keep(batch, source, outcome.settled)
 
     def _time_left(self) -> float | None:
         """The time a request may take: what is left before close's cutoff (None: no limit
@@ -395,7 +337,7 @@ class Dispatcher:
         """Tell the flushes whose events are all settled (called with _settle held)."""
         if not self.flushes:
             return
-        ready = self.flushes.ready(self.taken, self._held is not None, self.spool)
+        ready = self.flushes.ready(self.intake.taken, self.backlog.held is not None, self.spool)
         if ready:
             synced = self._tracker_flush(self.flushes.time_left(ready))
             self.flushes.complete(ready, synced, self._lost())
@@ -406,7 +348,7 @@ class Dispatcher:
         """Closing, and nothing more can be delivered in time (or nothing is left)."""
         if self._cutoff is not None and time.monotonic() >= self._cutoff:
             return True
-        nothing_left = not self._queue and self._held is None and not self.spool
+        nothing_left = not self._queue and self.backlog.held is None and not self.spool
         return nothing_left or (self._cutoff is not None and self.backoff.next_try >= self._cutoff)
 
     def _finish(self) -> None:
@@ -426,11 +368,9 @@ class Dispatcher:
 
     def _set_aside_the_rest(self) -> None:
         """Everything still in memory goes to the spool, or is counted as dropped."""
-        held, self._held = self._held, None
-        if held is not None:
-            self._set_aside(held)
+        self.backlog.set_aside_held()
         while self._queue:
-            self._set_aside(self._take())
+            self.backlog.set_aside(self.intake.take(self.batch_size))
 
     def _tracker_flush(self, timeout: float | None) -> bool:
         try:

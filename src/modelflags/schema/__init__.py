@@ -3,12 +3,9 @@
 No I/O here: the loader reads files and places the issues found here in them.
 """
 
-from modelflags.schema.conditions import (
-    OPERATORS,
-    condition_issues,
-    referenced_attributes,
-    referenced_segments,
-)
+from modelflags.schema.condition_operators import OPERATORS
+from modelflags.schema.condition_syntax import condition_issues
+from modelflags.schema.conditions import referenced_attributes, referenced_segments
 from modelflags.schema.models import (
     Assignment,
     Exclusions,

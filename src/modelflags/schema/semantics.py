@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from modelflags.errors import Issue, Path, did_you_mean
-from modelflags.schema.conditions import condition_issues, referenced_segments
+from modelflags.schema.condition_syntax import condition_issues
+from modelflags.schema.conditions import referenced_segments
 from modelflags.schema.models import Flag, FlagFile
 from modelflags.schema.steps import StepName
 

@@ -24,7 +24,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 
 from modelflags.errors import Issue, Path, did_you_mean
-from modelflags.schema.conditions import condition_issues
+from modelflags.schema.condition_syntax import condition_issues
 from modelflags.schema.models import FlagFile
 from modelflags.schema.semantics import semantic_issues
 

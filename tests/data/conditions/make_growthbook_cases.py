@@ -19,7 +19,7 @@ script takes, from the ``evalCondition`` cases:
 
 A case whose condition modelflags refuses at load time (its validation is stricter than
 GrowthBook's evaluation) is kept with GrowthBook's expected result and an ``invalid`` entry:
-the issue code and the reason, from :func:`modelflags.schema.conditions.condition_issues`.
+the issue code and the reason, from :func:`modelflags.schema.condition_syntax.condition_issues`.
 The script also prints how many of all the ``evalCondition`` cases load and agree.
 """
 
@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from modelflags.engine.conditions import compile_condition
-from modelflags.schema.conditions import OPERATORS, condition_issues
+from modelflags.schema.condition_operators import OPERATORS
+from modelflags.schema.condition_syntax import condition_issues
 
 HERE = Path(__file__).parent
 OUT = HERE / "growthbook_case_insensitive.yaml"

@@ -1,0 +1,71 @@
+"""``Intake``: the bounded queue between the request path and the dispatcher's thread.
+
+The request path only appends to :attr:`Intake.items` (a deque: no lock, no I/O; the
+dispatcher bounds it). The thread takes up to a batch at a time and turns the records into a
+:class:`~modelflags.evidence.codec.Batch`: each one built (a pending record becomes its event
+only here, off the request path) and the batch encoded once. A record that cannot be built or
+written fails alone and is counted, and values JSON cannot hold are repaired and counted, so
+one bad event never costs its neighbours.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from modelflags.evidence.codec import Batch, Record
+from modelflags.evidence.events import Pending, finish
+from modelflags.evidence.problems import Problems, describe
+from modelflags.evidence.tracker import Event
+
+__all__ = ["Intake"]
+
+
+class Intake:
+    """The queued records; counts the records ``taken``, those that ``failed`` to be built or
+    written, and the values ``repaired``."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.items: deque[Event | Pending] = deque()
+        self.lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
+        self.taken = self.failed = self.repaired = 0  # counted by the thread only
+
+    def take(self, batch_size: int) -> Batch:
+        """The next ``batch_size`` queued records, built and encoded."""
+        queue = self.items
+        with self.lock:
+            count = min(batch_size, len(queue))
+            items = [queue.popleft() for _ in range(count)]
+            self.taken += count
+        try:
+            events = [finish(item) for item in items]
+        except Exception:
+            events = self._build_one_by_one(items)
+        batch, repaired, unwritable = Batch.encode(events)
+        if repaired:
+            self.repaired += repaired
+            self.problems.raised("repaired", "evidence values JSON cannot hold were repaired",
+                                 level="warning")  # fmt: skip
+        if unwritable:
+            self.failed += unwritable
+            self.problems.raised("unwritable", "an evidence event could not be written")
+        return batch
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: the parent's queued records stay the parent's; a fresh lock
+        (one held at the fork would never be released) and fresh counts."""
+        self.items.clear()
+        self.lock = threading.Lock()
+        self.taken = self.failed = self.repaired = 0
+
+    def _build_one_by_one(self, items: list[Event | Pending]) -> list[Event | Record]:
+        events: list[Event | Record] = []
+        for item in items:
+            try:
+                events.append(finish(item))
+            except Exception as error:  # one unreadable record fails alone
+                self.failed += 1
+                self.problems.raised("build", "an evidence event could not be built",
+                                     error=describe(error))  # fmt: skip
+        return events
