@@ -40,7 +40,7 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", max_lengt
 """Flag, variation and segment names: letters, digits, ``_ . -``."""
 
 Condition = dict[str, Any]
-"""A MongoDB-style condition; its syntax is checked by :mod:`modelflags.schema.conditions`."""
+"""A MongoDB-style condition; its syntax is checked by :mod:`modelflags.schema.condition_syntax`."""
 
 Weight = Annotated[StrictInt, Field(ge=0)]
 Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
