@@ -174,6 +174,12 @@ def exposures(evidence: Evidence, memory: MemoryTracker) -> list[dict[str, Any]]
     return memory.of("exposure")
 
 
+def only_exposure(recorded: Recorded) -> dict[str, Any]:
+    """The one event recorded."""
+    (event,) = recorded()
+    return event
+
+
 def context(unit: str, **attributes: Any) -> dict[str, Any]:
     return {"conversationId": unit, **attributes}
 

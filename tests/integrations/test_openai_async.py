@@ -10,23 +10,7 @@ import openai
 import pytest
 from fake_openai import FakeOpenAI
 from openai.types.chat import ChatCompletion
-from openai_cases import (  # noqa: F401 -- fixtures, used by name
-    MESSAGES,
-    AsyncRouterFactory,
-    AsyncSpy,
-    Recorded,
-    async_client_fixture,
-    context,
-    evidence_fixture,
-    flag_file_fixture,
-    flags_fixture,
-    make_async_router_fixture,
-    memory_fixture,
-    prices_fixture,
-    recorded_fixture,
-    server_fixture,
-    units_fixture,
-)
+from openai_cases import MESSAGES, AsyncRouterFactory, AsyncSpy, Recorded, context
 
 from modelflags.integrations.openai import AsyncModelRouter
 from modelflags.schema.prices import PriceTable

@@ -10,24 +10,7 @@ from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI
-from openai_cases import (  # noqa: F401 -- fixtures, used by name
-    MESSAGES,
-    AsyncRouterFactory,
-    Recorded,
-    RouterFactory,
-    async_client_fixture,
-    client_fixture,
-    context,
-    flag_file_fixture,
-    flags_fixture,
-    make_async_router_fixture,
-    make_router_fixture,
-    memory_fixture,
-    prices_fixture,
-    recorded_fixture,
-    server_fixture,
-    units_fixture,
-)
+from openai_cases import MESSAGES, AsyncRouterFactory, Recorded, RouterFactory, context
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext

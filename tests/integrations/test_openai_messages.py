@@ -11,24 +11,7 @@ from typing import Any
 import openai
 import pytest
 from fake_openai import FakeOpenAI
-from openai_cases import (  # noqa: F401 -- fixtures, used by name
-    AsyncRouterFactory,
-    Recorded,
-    RouterFactory,
-    async_client_fixture,
-    client_fixture,
-    context,
-    evidence_fixture,
-    flag_file_fixture,
-    flags_fixture,
-    make_async_router_fixture,
-    make_router_fixture,
-    memory_fixture,
-    prices_fixture,
-    recorded_fixture,
-    server_fixture,
-    units_fixture,
-)
+from openai_cases import AsyncRouterFactory, Recorded, RouterFactory, context
 
 PROMPTS = {"v3": "Answer briefly.", "v4": "Answer briefly, and cite the help article."}
 

@@ -12,25 +12,15 @@ from typing import Any
 import pytest
 from fake_openai import FakeOpenAI
 from openai.types.chat import ChatCompletion
-from openai_cases import (  # noqa: F401 -- fixtures, used by name
+from openai_cases import (
     DEFAULT_ROUTE,
     FLAG,
     MESSAGES,
     Recorded,
     RouterFactory,
     Spy,
-    client_fixture,
     context,
-    evidence_fixture,
-    flag_file_fixture,
-    flags_fixture,
-    make_router_fixture,
-    memory_fixture,
-    prices_fixture,
-    recorded_fixture,
-    server_fixture,
-    spy_fixture,
-    units_fixture,
+    only_exposure,
 )
 from openfeature.evaluation_context import EvaluationContext
 
@@ -38,11 +28,6 @@ from modelflags import Evidence
 from modelflags.schema.prices import PriceTable
 
 LOGGER = "modelflags.integrations.openai"
-
-
-def only_exposure(recorded: Recorded) -> dict[str, Any]:
-    (event,) = recorded()
-    return event
 
 
 # -- routing -------------------------------------------------------------------------------

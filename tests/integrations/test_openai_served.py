@@ -12,7 +12,7 @@ import openai
 import pytest
 from fake_openai import FakeOpenAI
 from openai.types.chat import ChatCompletion
-from openai_cases import (  # noqa: F401 -- fixtures, used by name
+from openai_cases import (
     DEFAULT_ROUTE,
     FLAG,
     MESSAGES,
@@ -21,20 +21,7 @@ from openai_cases import (  # noqa: F401 -- fixtures, used by name
     Recorded,
     RouterFactory,
     Spy,
-    async_client_fixture,
-    client_fixture,
     context,
-    evidence_fixture,
-    flag_file_fixture,
-    flags_fixture,
-    make_async_router_fixture,
-    make_router_fixture,
-    memory_fixture,
-    prices_fixture,
-    recorded_fixture,
-    server_fixture,
-    spy_fixture,
-    units_fixture,
 )
 
 from modelflags.integrations.openai import ServedRoute

@@ -10,24 +10,7 @@ from typing import Any
 import openai
 import pytest
 from fake_openai import FakeOpenAI
-from openai_cases import (  # noqa: F401 -- fixtures, used by name
-    MESSAGES,
-    Recorded,
-    RouterFactory,
-    Spy,
-    client_fixture,
-    context,
-    evidence_fixture,
-    flag_file_fixture,
-    flags_fixture,
-    make_router_fixture,
-    memory_fixture,
-    prices_fixture,
-    recorded_fixture,
-    server_fixture,
-    spy_fixture,
-    units_fixture,
-)
+from openai_cases import MESSAGES, Recorded, RouterFactory, Spy, context
 
 from modelflags.schema.prices import PriceTable
 
