@@ -39,14 +39,14 @@ def commit(repo: Path, files: dict[str, str], links: dict[str, str]) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository whose flags/assistant.yaml links to ../shared/assistant.yaml; the current
+    """A repository whose flags/assistant.yaml links to ../common/assistant.yaml; the current
     directory is its root."""
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q")
-    files = {"shared/assistant.yaml": FLAG.format(key="assistant"),
+    files = {"common/assistant.yaml": FLAG.format(key="assistant"),
              "flags/support.yaml": FLAG.format(key="support")}  # fmt: skip
-    commit(root, files, {"flags/assistant.yaml": "../shared/assistant.yaml"})
+    commit(root, files, {"flags/assistant.yaml": "../common/assistant.yaml"})
     monkeypatch.chdir(root)
     return root
 
@@ -90,8 +90,8 @@ def test_files_are_selected_by_the_directory_sources_rule(repo: Path) -> None:
     text = FLAG.format(key="other")
     files = {"flags/.yaml": text, "flags/upper.YAML": text, "flags/notes.txt": text,
              "flags/sub/deep.yml": text, "flags/with space.yaml": text}  # fmt: skip
-    links = {"flags/dir.yaml": "../shared", "flags/gone.yaml": "missing.yaml",
-             "flags/link one.yaml": "../shared/assistant.yaml"}  # fmt: skip
+    links = {"flags/dir.yaml": "../common", "flags/gone.yaml": "missing.yaml",
+             "flags/link one.yaml": "../common/assistant.yaml"}  # fmt: skip
     commit(repo, files, links)
     at_head, _ = revision_snapshot("HEAD", ["flags"])
     on_disk, _ = working_tree_snapshot(["flags"])
