@@ -5,6 +5,6 @@
 * :mod:`.changes`: the fields that changed; :mod:`.blast_radius`: who moves between which
   variations (:mod:`.rendezvous`: the closed form for weighted splits);
 * :mod:`.report`: the report of every flag added, removed or changed;
-* :mod:`.rendering`: the text, markdown and JSON the command prints (``ramp`` and ``promote``
-  print their blast radius with it too).
+* :mod:`.rendering`: the review comment (Markdown) and the JSON the command prints (``ramp``
+  and ``promote`` print their blast radius with it too).
 """

@@ -47,15 +47,13 @@ def locate_flag(flag: str, file: str | None = None, flags: str | None = None) ->
     defines the flag.
     """
     if file is not None:
-        if flags is None:
+        if flags is None or not Path(flags).is_dir():
             return FlagLocation(file)
-        flags_path = Path(flags)
-        if flags_path.is_dir() and Path(file).resolve().is_relative_to(flags_path.resolve()):
-            snapshot = read_source(flags)
-            rel = Path(file).resolve().relative_to(flags_path.resolve())
-            name = os.path.join(flags, rel)
-            return FlagLocation(file, tuple((n, c) for n, c in snapshot.files if n != name))
-        return FlagLocation(file)
+        inside, source = Path(file).resolve(), Path(flags).resolve()
+        if not inside.is_relative_to(source):
+            return FlagLocation(file)
+        name = os.path.join(flags, inside.relative_to(source))
+        return FlagLocation(file, _others(read_source(flags).files, name))
     spec = flags if flags is not None else DEFAULT_FLAGS
     snapshot = read_source(spec)
     try:
@@ -75,4 +73,9 @@ def locate_flag(flag: str, file: str | None = None, flags: str | None = None) ->
     if origin is None:
         issue = Issue("unknown-flag", f"no flag '{flag}' in {spec}", did_you_mean(flag, known))
         raise FlagFileError([issue.at(spec, 0, 0)])
-    return FlagLocation(origin, tuple((n, c) for n, c in snapshot.files if n != origin))
+    return FlagLocation(origin, _others(snapshot.files, origin))
+
+
+def _others(files: Files, name: str) -> Files:
+    """The files of a source other than ``name``."""
+    return tuple((n, c) for n, c in files if n != name)

@@ -73,8 +73,8 @@ def rollback_text(
     value that was quoted stays quoted in the same style; a plain value stays plain unless
     the new name would not read back as text (then it is double-quoted).
 
-    ``others`` are the other files of the same directory (name, bytes); the result is
-    validated together with them, so cross-file segment references resolve.
+    ``others`` are the other files of the source (name, bytes); the result is validated
+    together with them, so cross-file segment references resolve.
 
     Raises :class:`FlagFileError` (located at the flag, or at the file) when the file does not
     parse, the flag or the variation does not exist, the edit would change another flag too
