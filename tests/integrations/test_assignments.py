@@ -331,3 +331,15 @@ def test_the_report_does_not_count_assignments_as_outcomes(tmp_path: Path) -> No
     assert both["health"] == plain["health"]
     assert both["input"]["assignments"] == 60
     assert plain["input"]["assignments"] == 0
+
+
+def test_recorded_events_does_not_read_an_assignment_as_an_outcome(
+    modelflags_provider: Any, recorded_events: Any
+) -> None:
+    modelflags_provider(FLAGS)
+    client = api.get_client()
+    client.add_hooks([AssignmentLogger(recorded_events.evidence)])
+    details = client.get_object_details("answer_route", {}, conversation("conv-1"))
+    recorded_events.evidence.outcome("resolved", details, conversation("conv-1"))
+    assert [e["event"] for e in recorded_events.events] == ["assignment", "resolved"]
+    assert [e["event"] for e in recorded_events.outcomes()] == ["resolved"]

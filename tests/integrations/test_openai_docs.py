@@ -4,24 +4,17 @@ folder laid out like the repository, against a local fake OpenAI-compatible serv
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI, Request
+from page_blocks import ROOT, python_blocks, run_python_blocks
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "openai.md"
-
-
-def python_blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", PAGE.read_text(), flags=re.M | re.S)
 
 
 @dataclass(frozen=True)
@@ -35,21 +28,17 @@ class PageRun:
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageRun]:
     folder = tmp_path_factory.mktemp("openai_page")
-    shutil.copytree(ROOT / "flags", folder / "flags")
     (folder / "examples").mkdir()
     shutil.copy(ROOT / "examples" / "prices.yaml", folder / "examples" / "prices.yaml")
     with FakeOpenAI() as server:
         server.set_mode("support_model_b", "rate_limited")
-        env = {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"}
-        result = subprocess.run(
-            [sys.executable, "-c", "\n\n".join(python_blocks())],
-            check=False, cwd=folder, env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "test"}
+        result = run_python_blocks(python_blocks(PAGE), folder, env=env)
         yield PageRun(result, list(server.requests))
 
 
 def test_every_python_block_of_the_openai_page_runs_in_order(page: PageRun) -> None:
-    assert len(python_blocks()) >= 8
+    assert len(python_blocks(PAGE)) >= 8
     assert page.result.returncode == 0, page.result.stderr
     assert "answer from support_model_a" in page.result.stdout
     assert "fallback True rate_limited" in page.result.stdout  # what chat_with_route printed

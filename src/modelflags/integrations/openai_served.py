@@ -30,8 +30,8 @@ class ServedRoute:
     its ``modelRoute``, the ``model`` the client was called with. ``fallback_used`` and
     ``fallback_reason`` (``timeout``, ``rate_limited``, ``server_error``,
     ``connection_error`` or ``invalid_route``) say whether, and why, the route is not the
-    one assigned. ``reason`` is the evaluation's
-    reason (``SPLIT``, ``TARGETING_MATCH``, ``ERROR``, ...).
+    one assigned. ``reason`` is the evaluation's reason (``SPLIT``, ``TARGETING_MATCH``,
+    ``ERROR``, ...).
     """
 
     flag_key: str

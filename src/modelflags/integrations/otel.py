@@ -73,5 +73,5 @@ class OtelHook(Hook):
                 self._warned = True
                 log.warning(
                     "adding a feature_flag.evaluation span event failed: %r", error,
-                    extra={"flag_key": getattr(hook_context, "flag_key", None)},
+                    extra={"flag_key": hook_context.flag_key},
                 )  # fmt: skip

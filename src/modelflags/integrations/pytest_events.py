@@ -3,14 +3,17 @@
 The ``recorded_events`` fixture of :mod:`modelflags.integrations.pytest_plugin` gives a test an
 :class:`~modelflags.Evidence` over a :class:`~modelflags.MemoryTracker` wrapped in
 :class:`RecordedEvents`, which flushes before every read, so what the code under test recorded
-is there, and filters exposures and outcomes by the fields a test asserts on. Imported only
-when the fixture is used.
+is there, and filters exposures and outcomes by the fields a test asserts on (an assignment
+event, from :class:`~modelflags.integrations.assignments.AssignmentLogger`, is neither).
+Imported only when the fixture is used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from modelflags.evidence.assignment import ASSIGNMENT
 
 if TYPE_CHECKING:
     from modelflags.evidence.recorder import Evidence
@@ -31,7 +34,7 @@ class RecordedEvents:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """Every event so far, exposures and outcomes, in the order they were recorded."""
+        """Every event so far (exposures, outcomes, assignments), in the order recorded."""
         self.evidence.flush()
         return list(self.tracker.events)
 
@@ -47,11 +50,12 @@ class RecordedEvents:
         ]
 
     def outcomes(self, name: str | None = None, **fields: Any) -> list[dict[str, Any]]:
-        """Outcome events (named ``name``, if given) whose ``fields`` have the given values."""
+        """Outcome events (named ``name``, if given) whose ``fields`` have the given values:
+        every event but exposures and assignments."""
         return [
             event
             for event in self.events
-            if event.get("event") != "exposure"
+            if event.get("event") not in _NOT_OUTCOMES
             and (name is None or event.get("event") == name)
             and _has(event, fields)
         ]
@@ -60,6 +64,10 @@ class RecordedEvents:
         """Forget the events so far (after flushing them)."""
         self.evidence.flush()
         self.tracker.events.clear()
+
+
+_NOT_OUTCOMES = frozenset({"exposure", ASSIGNMENT})
+"""The ``event`` names that are not outcomes: what ran, and what evaluation chose."""
 
 
 def _has(event: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:

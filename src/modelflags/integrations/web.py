@@ -10,7 +10,8 @@ is keyed on the same unit. :mod:`modelflags.integrations.starlette` and
 Values come from the client, so they are bounded: a value longer than :data:`MAX_VALUE`
 characters (the engine's limit on unit ids) or that is not valid text is left out of the
 context (never truncated: two units sharing a prefix would share an arm), counted in
-:attr:`UnitReader.counters` and warned about once per source, by length, never by value.
+:attr:`UnitReader.counters` and warned about once per source, naming the problem (too long,
+not text), never the value.
 The next source is then tried; without any, evaluations of flags that need a unit serve the
 default with ``TARGETING_KEY_MISSING``, as for a request that sent none.
 """
