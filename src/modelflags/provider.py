@@ -1,6 +1,7 @@
 """The OpenFeature provider: modelflags' flags behind the standard OpenFeature client.
 
-This is the only module that imports ``openfeature``. It adapts the engine's resolutions to
+It is where the library meets ``openfeature``: no layer below it imports it (only this module,
+:mod:`modelflags.testing` and the layers above them do). It adapts the engine's resolutions to
 ``FlagResolutionDetails``, turns reloads into provider events, and hands ``track()`` calls
 to the evidence recorder. While initialized it is a flag lookup for every evidence that is
 not bound to a provider (fallback values, outcomes named by flag key). It logs through
@@ -33,7 +34,7 @@ from modelflags.engine.flagset import FlagSet
 from modelflags.engine.resolution import Resolution, with_unit
 from modelflags.evidence.lookups import register, unregister
 from modelflags.evidence.recorder import Evidence
-from modelflags.loader.sources import Source
+from modelflags.loader.source import Source
 from modelflags.schema.models import TARGETING_KEY
 from modelflags.schema.steps import StepName
 from modelflags.store import FlagStore, Reload

@@ -41,7 +41,16 @@ def answering(status: int, headers: dict[str, str] | None = None) -> HttpTracker
 
 @pytest.mark.parametrize("status", [200, 201, 202, 204])
 def test_a_2xx_answer_means_delivered(status: int) -> None:
-    answering(status).emit(events(3))
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(status)
+
+    tracker = HttpTracker("https://collector.test/events", transport=httpx.MockTransport(answer))
+    tracker.emit(events(3))  # returns: delivered, nothing to retry
+    assert len(sent) == 1
+    assert len(gzip.decompress(sent[0].content).splitlines()) == 3
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])

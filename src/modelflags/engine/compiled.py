@@ -8,7 +8,7 @@ result is immutable and shared by every thread that evaluates.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,7 +209,7 @@ def _compile_flag(
     )
 
 
-def _value_kind(values: Iterable[Any]) -> str:
+def _value_kind(values: Collection[Any]) -> str:
     """What the variations are: boolean, string, integer, float, object or array.
 
     Validation guarantees one JSON type per flag; numbers are ``integer`` when every

@@ -20,15 +20,7 @@ from modelflags.engine.resolution import ErrorCode, Reason
 from modelflags.engine.unit_ids import MAX_UNIT_ID, unit_id_of
 from modelflags.schema.steps import StepName
 
-__all__ = [
-    "MAX_UNIT_ID",
-    "NOT_TEXT",
-    "Decision",
-    "decide",
-    "failure",
-    "not_found_message",
-    "unit_id_of",
-]
+__all__ = ["NOT_TEXT", "decide", "failure", "not_found_message"]
 
 NOT_TEXT = "the unit id is not valid Unicode text (it holds a lone surrogate)"
 """Message for a unit id the hash cannot encode (``decide`` raises UnicodeEncodeError)."""
