@@ -120,6 +120,37 @@ def test_an_async_stream_closed_early_is_recorded_as_incomplete(
     assert event["attributes"] == {"streamIncomplete": True}
 
 
+def test_closing_the_measured_async_chunks_early_closes_the_clients_response(
+    make_async_router: AsyncRouterFactory,
+    async_client: openai.AsyncOpenAI,
+    server: FakeOpenAI,
+    recorded: Recorded,
+    units: dict[str, str],
+) -> None:
+    create = async_client.chat.completions.create
+    held: list[Any] = []
+
+    async def holding_the_chunks(**kwargs: Any) -> Any:
+        stream = await create(**kwargs)
+        held.append(stream._iterator)  # held here too: only an explicit close can end it now
+        return stream
+
+    async_client.chat.completions.create = holding_the_chunks  # type: ignore[method-assign]
+    server.set_mode("model_a", "slow_chunks")  # the response is still open after one chunk
+    router = make_async_router()
+
+    async def read_one_then_close_the_chunks() -> bool:
+        stream = await router.chat(context(units["control"]), messages=MESSAGES, stream=True)
+        chunks = stream._iterator  # the measured generator the router put inside the stream
+        await chunks.__anext__()
+        await chunks.aclose()  # what the event loop's finaliser does to a dropped stream
+        return bool(stream.response.is_closed)
+
+    assert run(router, read_one_then_close_the_chunks())
+    (event,) = recorded()
+    assert event["attributes"] == {"streamIncomplete": True}
+
+
 def test_a_cancelled_call_is_recorded_and_the_cancellation_re_raised(
     make_async_router: AsyncRouterFactory,
     server: FakeOpenAI,

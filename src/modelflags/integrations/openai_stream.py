@@ -16,7 +16,7 @@ choices, is kept from the application: it sees the chunks it would have seen wit
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any, TypeVar
 
 from modelflags.integrations.openai_routing import RouteCall, log, usage_count
@@ -126,13 +126,21 @@ async def _measured_async(chunks: AsyncIterator[Any], watch: StreamWatch) -> Asy
         async for chunk in chunks:
             if watch.saw(chunk):
                 yield chunk
-    except GeneratorExit:
+    except GeneratorExit:  # closed before its end (``aclose``, or the loop's finaliser)
         watch.end(None, incomplete=True)
+        await _aclose(chunks)
         raise
     except BaseException as error:
         watch.end(error)
         raise
     watch.end(None)
+
+
+async def _aclose(chunks: AsyncIterator[Any]) -> None:
+    """The async twin of :func:`_close`: ``openai.AsyncStream`` reads its chunks from an
+    async generator, whose ``aclose()`` closes the HTTP response."""
+    if isinstance(chunks, AsyncGenerator):
+        await chunks.aclose()
 
 
 def _close(chunks: Iterator[Any]) -> None:
