@@ -256,9 +256,9 @@ class ModelFlagsProvider(AbstractProvider):
                 flag_key = str(flag_key)
                 facts = self.evaluate_for_evidence(flag_key, evaluation_context)
             # metrics as a mapping: an attribute may be called "name", "value", "context", ...
-            self.evidence._outcome(
+            self.evidence.record_outcome(
                 tracking_event_name, facts if facts is not None else flag_key,
-                evaluation_context, details.value, metrics, extra,
+                evaluation_context, value=details.value, metrics=metrics, attributes=extra,
             )  # fmt: skip
         except Exception as error:
             log.error("track(%r) failed: %r", tracking_event_name, error,

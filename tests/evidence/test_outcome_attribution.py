@@ -53,6 +53,19 @@ def test_an_outcome_of_an_evaluation_result_carries_its_config_version(
     assert event["configVersion"] == details.flag_metadata["configVersion"]
 
 
+def test_record_outcome_takes_metrics_named_like_its_own_parameters(
+    client: OpenFeatureClient, evidence: Evidence, memory: MemoryTracker
+) -> None:
+    details = client.get_object_details(FLAG, {}, context("conv-1"))
+    metrics = {"name": 1, "value": 2.5, "context": True, "note": "kept as an attribute"}
+    evidence.record_outcome(OUTCOME, details, context("conv-1"), value=3, metrics=metrics)
+    assert evidence.flush()
+    (event,) = memory.of(OUTCOME)
+    assert event["metrics"] == {"name": 1, "value": 2.5, "context": True}
+    assert event["attributes"] == {"note": "kept as an attribute"}
+    assert (event["value"], event["unitId"]) == (3, "conv-1")
+
+
 def test_after_a_rollback_the_exposure_keeps_the_arm_and_the_outcome_shows_the_new_one(
     flag_file: Path, evidence: Evidence, memory: MemoryTracker
 ) -> None:

@@ -239,17 +239,23 @@ class Evidence:
         ones; an outcome without a flag, or with one they do not know, is still recorded,
         counted as ``unattributed`` and warned about once per outcome name.
         """
-        self._outcome(name, details_or_flag_key, context, value, metrics, attributes)
+        self.record_outcome(
+            name, details_or_flag_key, context, value=value, metrics=metrics, attributes=attributes
+        )
 
-    def _outcome(  # noqa: PLR0917 -- the provider's track() calls it with any metric names
+    def record_outcome(
         self,
         name: str,
         details_or_flag_key: Any,
-        context: Any,
-        value: Any,
+        context: Any = None,
+        *,
+        value: Any = None,
         metrics: Mapping[str, Any],
-        attributes: Mapping[str, Any] | None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> None:
+        """:meth:`outcome` with the metrics as a mapping, so that any metric name is allowed
+        (``name``, ``value`` or ``context`` included: ``client.track`` passes them this way).
+        """
         try:
             details = self._attribution.details(name, details_or_flag_key, context)
             numbers: dict[str, float | bool] = {}
