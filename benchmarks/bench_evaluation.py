@@ -61,8 +61,8 @@ import modelflags
 PEERS = str(Path(__file__).resolve().parent / "peers")
 sys.path.insert(0, PEERS)
 try:
+    from measure import check_case
     from reference import (
-        CANDIDATE_SHARE_RANGE,
         CONTROL,
         EXCLUDED_ACCOUNTS,
         FLAG_KEY,
@@ -81,7 +81,6 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "20000"))
 
 TARGET_CLIENT_RATIO = 1.10  # at most 1.10x the InMemoryProvider floor
 TARGET_DIRECT_US = 1.5  # at most 1.5 us for the reference flag
-CANDIDATE_SHARE = CANDIDATE_SHARE_RANGE
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,43 +273,10 @@ def build_rows(flag_path: Path, plain: list[dict[str, str]]) -> list[Row]:
 # Correctness and timing
 # --------------------------------------------------------------------------------------------
 def check_row(row: Row, plain: list[dict[str, str]]) -> None:
-    excluded = set(EXCLUDED_ACCOUNTS)
-    n_excl = n_excl_ok = n_incl = n_candidate = n_bad = n_unstable = 0
-    examples: list[str] = []
-    variants: list[str | None] = []
-    for ctx, p in zip(row.contexts, plain, strict=True):
-        v1, v2 = row.variant_of(ctx), row.variant_of(ctx)
-        variants.append(v1)
-        n_unstable += v1 != v2
-        if row.fixed:
-            ok = v1 == "control"
-        elif p["accountId"] in excluded:
-            n_excl += 1
-            ok = v1 == "fallback"
-            n_excl_ok += ok
-        else:
-            n_incl += 1
-            ok = v1 in ("control", "candidate")
-            n_candidate += v1 == "candidate"
-        if not ok:
-            n_bad += 1
-            if len(examples) < 3:
-                examples.append(f"{p['targetingKey']}/{p['accountId']} -> {v1}")
-    share = n_candidate / n_incl if n_incl and not row.fixed else None
-    ok = n_bad == 0 and n_unstable == 0
-    if share is not None:
-        ok = ok and CANDIDATE_SHARE[0] <= share <= CANDIDATE_SHARE[1]
-    row.variants = variants
-    row.check = {
-        "ok": ok,
-        "excluded": n_excl,
-        "excluded_fallback": n_excl_ok,
-        "included": n_incl,
-        "candidate_share": share,
-        "bad": n_bad,
-        "unstable": n_unstable,
-        "bad_examples": examples,
-    }
+    """Judge the row's answers as the peer comparison does (``peers/measure.py``), and keep
+    its first answer per context to compare the provider with the direct path."""
+    row.variants = [row.variant_of(ctx) for ctx in row.contexts]
+    row.check = check_case(row, plain).as_json()
 
 
 def time_batch(evaluate: Callable[[Any], Any], batch: list[Any]) -> int:
@@ -341,8 +307,8 @@ def check_text(row: Row) -> str:
     text = "ok" if c["ok"] else "WRONG"
     if not row.fixed:
         text += f", excl {c['excluded_fallback']}/{c['excluded']}"
-    if c["bad"]:
-        text += f", bad {c['bad']}"
+    if c["wrong"]:
+        text += f", wrong {c['wrong']}"
     if c["unstable"]:
         text += f", unstable {c['unstable']}"
     return text
