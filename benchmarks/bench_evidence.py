@@ -77,7 +77,6 @@ from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 
 import modelflags
-from modelflags.evidence.events import finish
 from modelflags.evidence.http_tracker import HttpTracker
 from modelflags.evidence.jsonl_tracker import rotated_files
 from modelflags.evidence.tracker import Event
@@ -306,7 +305,7 @@ def jsonl_throughput(pairs: list[Pair], folder: Path) -> dict[str, Any]:
     source = modelflags.Evidence(memory, queue_size=EVENTS)
     record_all(source, cycle(pairs, EVENTS))
     source.close()
-    events = [finish(event) for event in memory.events]
+    events = list(memory.events)
     del memory
 
     emit_s: list[float] = []

@@ -6,6 +6,7 @@ privacy hashing and the copied context attributes."""
 
 from __future__ import annotations
 
+import gc
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,13 +15,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openfeature import api
+from openfeature.evaluation_context import EvaluationContext
 from pydantic_core import to_json
 
+from modelflags import Evidence, MemoryTracker, ModelFlagsProvider
 from modelflags.evidence.codec import Batch, encode, fallback_text
 from modelflags.evidence.events import ROUTE_FIELDS, exposure_keys, in_experiment
 from modelflags.evidence.exposure_lines import CACHE_SIZE, ExposureLines, ExposureRecord
 from modelflags.evidence.privacy import Privacy
 
+FLAG = "answer_route"
 KEY = "k" * 32
 TIMESTAMP = 1_795_000_000.125
 
@@ -77,12 +82,12 @@ def reference_event(
 def record_of(
     lines: ExposureLines, details: Any, context: Any, arguments: dict[str, Any]
 ) -> ExposureRecord:
-    return lines.record(
+    lines.privacy = arguments["privacy"]
+    return lines.build(lines.pending(
         details, context, TIMESTAMP, arguments["fallback"], arguments["fallback_reason"],
         arguments["route"], arguments["latency"], arguments["cost"], arguments["tokens"],
         arguments["error"], arguments["error_type"], arguments["attributes"],
-        arguments["privacy"],
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def same_encoding(record: ExposureRecord) -> None:
@@ -317,3 +322,45 @@ def test_in_experiment_only_when_the_flags_own_split_chose_without_error(
     reason: Any, rule: Any, error_code: Any, expected: bool
 ) -> None:
     assert in_experiment(reason, rule, error_code) is expected
+
+
+# -- the queue and the garbage collector --------------------------------------------------
+
+
+@pytest.mark.parametrize("with_attributes", [False, True])
+def test_queued_exposures_are_left_alone_by_the_garbage_collector(
+    flag_file: Path, with_attributes: bool
+) -> None:
+    """A deep queue (an application recording faster than the tracker takes events) holds
+    plain values only: once the collector has seen them it stops tracking them, so full
+    collections do not walk the queue (they did: 20-38% of the time at 100,000 queued)."""
+    memory = MemoryTracker()
+    evidence = Evidence(
+        memory, queue_size=50_000, batch_size=10**9, flush_interval=3600.0,
+        context_attributes=["plan"],
+    )  # fmt: skip
+    api.set_provider_and_wait(ModelFlagsProvider(flag_file, poll_interval=0), domain="gc")
+    client = api.get_client(domain="gc")
+    contexts = [
+        EvaluationContext(attributes={"conversationId": f"c{i}", "plan": "pro"}) for i in range(10)
+    ]
+    results = [(client.get_object_details(FLAG, {}, ctx), ctx) for ctx in contexts]
+    extra = {"tenant": "acme"} if with_attributes else {}
+    try:
+        gc.collect()
+        before = len(gc.get_objects())
+        for i in range(20_000):
+            details, ctx = results[i % 10]
+            with evidence.exposure(details, ctx) as exposure:
+                exposure.record(estimated_cost=0.002, prompt_tokens=10, **extra)
+        gc.collect()
+        gc.collect()  # (a tuple is let go once what it holds has been)
+        assert evidence.counters["queued"] == 20_000
+        assert len(gc.get_objects()) - before < 500  # not one tracked object per exposure
+    finally:
+        evidence.close()
+        api.shutdown()
+    assert evidence.counters["delivered"] == 20_000
+    event = memory.events[-1]
+    assert event["attributes"] == {"plan": "pro", **extra}
+    assert (event["estimatedCost"], event["promptTokens"]) == (0.002, 10)

@@ -30,7 +30,8 @@ import time
 from modelflags.evidence.backlog import Backlog, Source
 from modelflags.evidence.codec import Batch
 from modelflags.evidence.delivery import Backoff, Outcome, offer
-from modelflags.evidence.events import Pending
+from modelflags.evidence.events import Build
+from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.flushes import Flushes
 from modelflags.evidence.intake import Intake
 from modelflags.evidence.overflow import OnFull, Overflow
@@ -59,6 +60,7 @@ class Dispatcher:
         backoff: float = 0.2,
         max_backoff: float = 30.0,
         spill_max_bytes: int = 1024**3,
+        build: Build,
     ) -> None:
         on_full = on_full or ("spill" if spill_dir is not None else "drop")
         if on_full not in ("drop", "spill"):
@@ -78,9 +80,9 @@ class Dispatcher:
             except OSError as error:  # run without: waiting events stay in memory
                 self.problems.raised("spool", "evidence spool cannot be written",
                                      error=describe(error))  # fmt: skip
-        self.overflow = Overflow(on_full, self.spool, self.problems, self.queue_size)
+        self.overflow = Overflow(on_full, self.spool, self.problems, self.queue_size, build)
         self.flushes = Flushes()
-        self.intake = Intake(self.problems)
+        self.intake = Intake(self.problems, build)
         self.backlog = Backlog(self.spool, self.problems)
         self.delivered = self.failed = self.retries = 0  # counted by the thread only
         self._queue = self.intake.items  # bound here: submit() looks up one attribute
@@ -100,7 +102,7 @@ class Dispatcher:
 
     # -- request path ----------------------------------------------------------------------
 
-    def submit(self, event: Event | Pending) -> None:
+    def submit(self, event: Event | PendingExposure) -> None:
         """Queue one event (or a pending record); never blocks on I/O, never raises."""
         queue = self._queue
         if len(queue) < self.queue_size and not self._closed:
@@ -219,7 +221,7 @@ class Dispatcher:
         self._settle = threading.Lock()
         self._wake = threading.Event()
         self.overflow = Overflow(self.overflow.on_full, self.spool, self.problems,
-                                 self.queue_size)  # fmt: skip
+                                 self.queue_size, self.intake.build)  # fmt: skip
         self.overflow.closed = self._closed
         self.flushes = Flushes()
         self.backoff = Backoff(self.backoff.base, self.backoff.cap)

@@ -11,21 +11,24 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from modelflags.evidence.tracker import Event
 
 if TYPE_CHECKING:
     from modelflags.evidence.codec import Record
 
+Build = Callable[[tuple[Any, ...]], "Record"]
+"""Finishes a pending exposure in the background thread (``ExposureLines.build``)."""
+
 __all__ = [
     "EXPOSURE_HEAD",
     "EXPOSURE_KEYS",
     "EXPOSURE_TAIL",
     "ROUTE_FIELDS",
+    "Build",
     "Facts",
-    "Pending",
     "exposure_keys",
     "finish",
     "in_experiment",
@@ -104,23 +107,16 @@ def rfc3339(timestamp: float) -> str:
     return text + _MILLIS[millis if millis < 1000 else 999]
 
 
-class Pending(Protocol):
-    """A queued record that becomes an event in the background thread."""
-
-    def to_record(self) -> Record:
-        """The finished record: its event and its JSON line, each built when first needed."""
-        ...
-
-
-def finish(item: Event | Pending) -> Event | Record:
-    """Make a queued item ready to write: a pending record is finished (see
-    :class:`~modelflags.evidence.codec.Record`); an event's timestamp becomes RFC 3339."""
-    if type(item) is not dict:
-        return item.to_record()  # type: ignore[union-attr]
-    timestamp = item["timestamp"]
+def finish(item: Event | tuple[Any, ...], build: Build) -> Event | Record:
+    """Make a queued item ready to write: a pending exposure (a tuple) is finished by
+    ``build`` (see :class:`~modelflags.evidence.codec.Record`); an event's timestamp
+    becomes RFC 3339."""
+    if type(item) is tuple:
+        return build(item)
+    timestamp = item["timestamp"]  # type: ignore[call-overload]
     if type(timestamp) is float:
-        item["timestamp"] = rfc3339(timestamp)
-    return item
+        item["timestamp"] = rfc3339(timestamp)  # type: ignore[index]
+    return item  # type: ignore[return-value]
 
 
 Facts = tuple[Any, Any, Any, Mapping[str, Any], Any]
@@ -133,7 +129,14 @@ def read_facts(details: Any, context: Any) -> Facts:
     evidence module needs neither). The unit id comes from the flag metadata, else from
     the context's targeting key. A tuple, not an object: one is read per event.
     """
-    metadata = getattr(details, "flag_metadata", None)
+    try:  # OpenFeature's details, the usual case: plain attribute reads
+        metadata = details.flag_metadata
+        flag_key, variant, reason = details.flag_key, details.variant, details.reason
+    except AttributeError:
+        metadata = getattr(details, "flag_metadata", None)
+        flag_key = getattr(details, "flag_key", None)
+        variant = getattr(details, "variant", None)
+        reason = getattr(details, "reason", None)
     if metadata is None:
         metadata = getattr(details, "metadata", None) or {}
     unit = metadata.get("unitId")
@@ -141,13 +144,12 @@ def read_facts(details: Any, context: Any) -> Facts:
         unit = getattr(context, "targeting_key", None)
         if unit is None and isinstance(context, Mapping):
             unit = context.get("targetingKey")
-    reason = getattr(details, "reason", None)
     return (
-        getattr(details, "flag_key", None),
-        getattr(details, "variant", None),
-        None if reason is None else str(reason),
+        flag_key,
+        variant,
+        reason if reason is None or type(reason) is str else str(reason),
         metadata,
-        None if unit is None else str(unit),
+        unit if unit is None or type(unit) is str else str(unit),
     )
 
 

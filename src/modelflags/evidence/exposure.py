@@ -1,9 +1,10 @@
 """``Exposure``: one exposure being recorded, cheap on the request path.
 
-It keeps references and a few numbers; when it is sent it snapshots what may change later
-(the value that ran, the allowed context attributes) and queues itself.
-The background thread finishes it (:meth:`Exposure.to_record`): its values, written as a JSON
-line (:mod:`modelflags.evidence.exposure_lines`), a dict only if a tracker asks for one.
+It keeps references and a few numbers; when it is sent it queues a snapshot of plain values
+(:meth:`~modelflags.evidence.exposure_lines.ExposureLines.pending`: the evaluation's
+facts, the route fields of the value that ran, the allowed context attributes, what was
+measured), which the background
+thread writes as a JSON line, a dict only if a tracker asks for one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from modelflags.evidence.exposure_lines import ExposureRecord
 from modelflags.evidence.problems import log_details
 
 if TYPE_CHECKING:
@@ -28,27 +28,29 @@ class Exposure:
     sends it at once. Recording never raises into the application.
     """
 
-    # Class-level defaults: an instance sets only what the request changes.
-    _variation: str | None = None
-    _fallback_reason: str | None = None
-    _value: Any = None
-    _latency: float | None = None
-    _cost: float | None = None
-    _tokens: tuple[int | None, int | None, float | None] | None = None  # set by a model call
-    _error = False
-    _error_type: str | None = None
-    _attributes: dict[str, Any] | None = None
-    _start = 0.0
-    _open = False
-    _sent = False
-    _timestamp = 0.0
-    _route: dict[str, Any] | None = None
-    _context_values: list[tuple[str, Any]] | None = None
+    # Slots, not a dict: one object fewer for the garbage collector per request.
+    __slots__ = (
+        "_attributes", "_context", "_cost", "_details", "_error", "_error_type", "_evidence",
+        "_fallback_reason", "_latency", "_open", "_sent", "_start", "_tokens", "_value",
+        "_variation",
+    )  # fmt: skip
 
     def __init__(self, evidence: Evidence, details: Any, context: Any) -> None:
         self._evidence = evidence
         self._details = details
         self._context = context
+        self._variation: str | None = None
+        self._fallback_reason: str | None = None
+        self._value: Any = None
+        self._latency: float | None = None
+        self._cost: float | None = None
+        self._tokens: tuple[int | None, int | None, float | None] | None = None  # a model call's
+        self._error = False
+        self._error_type: str | None = None
+        self._attributes: dict[str, Any] | None = None
+        self._start = 0.0
+        self._open = False
+        self._sent = False
 
     def __enter__(self) -> Exposure:
         self._open = True
@@ -137,34 +139,28 @@ class Exposure:
             return
         self._sent = True
         try:
-            self._timestamp = time.time()
             evidence = self._evidence
-            value = (
-                self._value
-                if self._fallback_reason is not None
-                else getattr(self._details, "value", None)
-            )
-            if type(value) is dict:  # the route as it is now: the caller may mutate it later
-                self._route = value.copy()  # (cheaper than reading the route fields here)
-            if evidence._context_attributes:  # so is the context
-                self._context_values = snapshot(self._context, evidence._context_attributes)
-            evidence._dispatcher.submit(self)
+            details, context = self._details, self._context
+            fell_back = self._fallback_reason is not None
+            attributes = self._attributes
+            if evidence._context_attributes:  # keywords given to record() win over these
+                copied = snapshot(context, evidence._context_attributes)
+                if copied:
+                    attributes = dict(copied) | (attributes or {})
+            try:
+                pending = evidence._lines.pending(
+                    details, context, time.time(), self._variation if fell_back else None,
+                    self._fallback_reason,
+                    self._value if fell_back else getattr(details, "value", None),
+                    self._latency, self._cost, self._tokens, self._error, self._error_type,
+                    attributes,
+                )  # fmt: skip
+            except Exception as error:  # an evaluation result that cannot be read
+                evidence._dispatcher.overflow.not_built(error)
+                return
+            evidence._dispatcher.submit(pending)
         except Exception as error:
             log_details("error", "recording an exposure failed", {"error": repr(error)})
-
-    def to_record(self) -> ExposureRecord:
-        """The finished exposure (called by the background thread once it is sent)."""
-        fell_back = self._variation if self._fallback_reason is not None else None
-        attributes = self._attributes
-        if self._context_values:  # keywords given to record() win over context attributes
-            attributes = dict(self._context_values) | (attributes or {})
-        evidence = self._evidence
-        privacy = evidence._privacy
-        return evidence._lines.record(
-            self._details, self._context, self._timestamp, fell_back, self._fallback_reason,
-            self._route, self._latency, self._cost, self._tokens, self._error,
-            self._error_type, attributes, privacy if privacy.changes_events else None,
-        )  # fmt: skip
 
 
 def snapshot(context: Any, names: tuple[str, ...]) -> list[tuple[str, Any]] | None:
@@ -196,6 +192,8 @@ def count(value: Any) -> int | None:
 
 def number(value: Any) -> float | None:
     """A number for a numeric field, or None for anything that is not one."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None

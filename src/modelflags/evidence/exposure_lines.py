@@ -18,7 +18,8 @@ answers None, and the event's dict is encoded, and repaired, the usual way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from pydantic_core import to_json
@@ -35,7 +36,13 @@ from modelflags.evidence.events import (
 from modelflags.evidence.privacy import Privacy
 from modelflags.evidence.tracker import Event
 
-__all__ = ["CACHE_SIZE", "ExposureForm", "ExposureLines", "ExposureRecord"]
+__all__ = [
+    "CACHE_SIZE",
+    "ExposureForm",
+    "ExposureLines",
+    "ExposureRecord",
+    "PendingExposure",
+]
 
 CACHE_SIZE = 1024
 """Forms kept per Evidence; the cache starts over when full (a flag whose metadata changes
@@ -92,60 +99,102 @@ class ExposureForm:
         )
 
 
+PendingExposure = tuple[Any, ...]
+"""An exposure as the request path queues it (:meth:`ExposureLines.pending`): text,
+numbers and tuples of them only, so that the garbage collector stops tracking it the first
+time it sees it, and a deep queue costs no full collections (a tuple holding a dict, even
+one of plain values, stays tracked for good)."""
+
+
+def _route_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """Reads ``fields`` of the value that ran, as a tuple: None for a field it lacks, and
+    for every field when it is not an object."""
+    if not fields:
+        return lambda route: ()
+    absent = (None,) * len(fields)
+    every = itemgetter(*fields)  # one C call when every field is there
+    one = len(fields) == 1
+
+    def values(route: Any) -> tuple[Any, ...]:
+        if type(route) is not dict:
+            return absent
+        try:
+            found = every(route)
+        except KeyError:
+            return tuple(map(route.get, fields))
+        return (found,) if one else found
+
+    return values
+
+
 class ExposureLines:
-    """Builds an Evidence's exposure records: its route fields, its keys, its forms."""
+    """Builds an Evidence's exposure records: its route fields, its keys, its forms, and
+    the privacy applied to them (None: none that changes events)."""
 
-    __slots__ = ("_forms", "_no_route", "keys", "route_fields")
+    __slots__ = ("_forms", "_route_values", "_shared", "keys", "privacy", "route_fields")
 
-    def __init__(self, route_fields: tuple[str, ...]) -> None:
+    def __init__(self, route_fields: tuple[str, ...], privacy: Privacy | None = None) -> None:
         self.route_fields = route_fields
+        self.privacy = privacy
         self.keys = exposure_keys(route_fields)
-        self._no_route = (None,) * len(route_fields)
+        self._route_values = _route_reader(route_fields)
+        self._shared = len(_SHARED) + len(route_fields)  # values a pending exposure starts with
         self._forms: dict[tuple[Any, ...], ExposureForm] = {}
 
-    def record(  # noqa: PLR0917 -- positional on purpose: one call per exposure
+    def pending(  # noqa: PLR0917 -- positional on purpose: one call per exposure
         self,
         details: Any,
         context: Any,
         timestamp: float,
         fallback: str | None,
         fallback_reason: str | None,
-        route: Mapping[str, Any] | None,
+        route: Any,
         latency_ms: float | None,
         estimated_cost: float | None,
         tokens: tuple[int | None, int | None, float | None] | None,
         error: bool,
         error_type: str | None,
         attributes: Mapping[str, Any] | None,
-        privacy: Privacy | None,
-    ) -> ExposureRecord:
-        """An exposure: what actually ran for the unit of an evaluation result (``details``).
+    ) -> PendingExposure:
+        """An exposure of an evaluation result (``details``) for ``context``, as it is now,
+        to be finished by :meth:`build` in the background thread.
 
         ``fallback`` is the variation that ran instead of the assigned one (None: no
-        fallback); ``route`` is (a copy of) the value that ran, when it is an object: its
-        route fields are written as top-level keys, null when absent or when ``route`` is
-        None. ``tokens`` is ``(promptTokens, completionTokens, timeToFirstTokenMs)`` of a
-        model call, or None when none was recorded (all three null). ``privacy`` (None: none
-        that changes events) hashes the unit id and drops or hashes the attributes;
-        ``inExperiment``: see :func:`~modelflags.evidence.events.in_experiment`.
+        fallback); ``route`` is the value that ran: when it is an object, its route fields
+        are written as top-level keys (null when absent, or when it is not an object).
+        ``tokens`` is ``(promptTokens, completionTokens, timeToFirstTokenMs)`` of a model
+        call, or None when none was recorded (all three null). ``inExperiment``: see
+        :func:`~modelflags.evidence.events.in_experiment`.
         """
         flag_key, variant, reason, metadata, unit = read_facts(details, context)
         get = metadata.get
         rule = get("rule")
-        shared = (
+        return (
             flag_key, get("experimentKey"), get("assignmentUnit"),
             variant if fallback is None else fallback, variant, reason, rule,
             in_experiment(reason, rule, getattr(details, "error_code", None)),
             get("configVersion"), fallback is not None, fallback_reason,
-            *(self._no_route if route is None else map(route.get, self.route_fields)),
+            *self._route_values(route),
+            unit, timestamp, latency_ms, estimated_cost, tokens, error, error_type,
+            tuple(attributes.items()) if attributes else None,
         )  # fmt: skip
+
+    def build(self, pending: PendingExposure) -> ExposureRecord:
+        """The finished exposure of a :meth:`pending` one, its privacy applied: what
+        actually ran for the unit."""
+        shared = pending[: self._shared]
+        (unit, timestamp, latency_ms, estimated_cost, tokens, error, error_type,
+         attributes) = pending[self._shared :]  # fmt: skip
         try:
             form = self._forms[shared]
         except (KeyError, TypeError):  # a new resolution, or a value that cannot be a key
             form = self._new_form(shared)
-        attributes = dict(attributes) if attributes else {}
+        if attributes:
+            attributes = dict(attributes)
+        privacy = self.privacy
         if privacy is not None:
-            unit, attributes = privacy.unit_id(unit), privacy.attributes_of(attributes)
+            unit = privacy.unit_id(unit)
+            attributes = privacy.attributes_of(attributes or {}) or None
         prompt_tokens, completion_tokens, first_token_ms = _NO_TOKENS if tokens is None else tokens
         return ExposureRecord(form, (
             new_event_id(), rfc3339(timestamp), unit, latency_ms, first_token_ms,
@@ -170,7 +219,7 @@ class ExposureRecord:
 
     def __init__(self, form: ExposureForm, values: tuple[Any, ...]) -> None:
         self.form = form
-        self.values = values  # eventId, timestamp, unitId, latencyMs ... attributes
+        self.values = values  # eventId, timestamp, unitId, latencyMs ... attributes (None: {})
 
     def to_line(self) -> bytes | None:
         """The exposure's JSON line, without its newline (None: encode :meth:`to_event`)."""
@@ -197,8 +246,7 @@ class ExposureRecord:
                 b',"error":', b"true" if error is True else b"false" if error is False
                 else _json(error),
                 b',"errorType":', _NULL if error_type is None else _json(error_type),
-                b',"attributes":', b"{}}" if type(attributes) is dict and not attributes
-                else _json(attributes) + b"}",
+                b',"attributes":', b"{}}" if attributes is None else _json(attributes) + b"}",
             ))  # fmt: skip
         except Exception:  # the serializer refused a value: the dict's encoding repairs it
             return None
@@ -218,5 +266,5 @@ class ExposureRecord:
         event["completionTokens"] = completion
         event["error"] = error
         event["errorType"] = error_type
-        event["attributes"] = attributes
+        event["attributes"] = {} if attributes is None else attributes
         return event

@@ -14,7 +14,8 @@ import threading
 from collections import deque
 
 from modelflags.evidence.codec import Batch, Record
-from modelflags.evidence.events import Pending, finish
+from modelflags.evidence.events import Build, finish
+from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.tracker import Event
 
@@ -25,9 +26,10 @@ class Intake:
     """The queued records; counts the records ``taken``, those that ``failed`` to be built or
     written, and the values ``repaired``."""
 
-    def __init__(self, problems: Problems) -> None:
+    def __init__(self, problems: Problems, build: Build) -> None:
         self.problems = problems
-        self.items: deque[Event | Pending] = deque()
+        self.build = build  # finishes a pending exposure
+        self.items: deque[Event | PendingExposure] = deque()
         self.lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
         self.taken = self.failed = self.repaired = 0  # counted by the thread only
 
@@ -39,7 +41,8 @@ class Intake:
             items = [queue.popleft() for _ in range(count)]
             self.taken += count
         try:
-            events = [finish(item) for item in items]
+            build = self.build
+            events = [finish(item, build) for item in items]
         except Exception:
             events = self._build_one_by_one(items)
         batch, repaired, unwritable = Batch.encode(events)
@@ -59,11 +62,11 @@ class Intake:
         self.lock = threading.Lock()
         self.taken = self.failed = self.repaired = 0
 
-    def _build_one_by_one(self, items: list[Event | Pending]) -> list[Event | Record]:
+    def _build_one_by_one(self, items: list[Event | PendingExposure]) -> list[Event | Record]:
         events: list[Event | Record] = []
         for item in items:
             try:
-                events.append(finish(item))
+                events.append(finish(item, self.build))
             except Exception as error:  # one unreadable record fails alone
                 self.failed += 1
                 self.problems.raised("build", "an evidence event could not be built",

@@ -1,4 +1,5 @@
-"""``Overflow``: what becomes of an event the application records while the queue is full.
+"""``Overflow``: what becomes of an event the application records while the queue is full
+(or cannot build at all).
 
 The queue bounds memory; the policy for what does not fit is explicit. ``"spill"`` (the
 default with a spill dir) builds the event in the application's thread and appends it to the
@@ -14,7 +15,8 @@ import threading
 from typing import Literal
 
 from modelflags.evidence.codec import Batch
-from modelflags.evidence.events import Pending, finish
+from modelflags.evidence.events import Build, finish
+from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.spool import Spool
 from modelflags.evidence.tracker import Event
@@ -28,9 +30,15 @@ class Overflow:
     """Takes the events the queue cannot; counts ``spilled``, ``dropped`` and ``failed``."""
 
     def __init__(
-        self, on_full: OnFull, spool: Spool | None, problems: Problems, queue_size: int
+        self,
+        on_full: OnFull,
+        spool: Spool | None,
+        problems: Problems,
+        queue_size: int,
+        build: Build,
     ) -> None:
         self.on_full = on_full
+        self.build = build  # finishes a pending exposure
         self.spool = spool
         self.problems = problems
         self.queue_size = queue_size
@@ -38,7 +46,7 @@ class Overflow:
         self.closed = False  # set under the lock by close(): later events are dropped
         self.spilled = self.dropped = self.failed = 0
 
-    def take(self, event: Event | Pending) -> None:
+    def take(self, event: Event | PendingExposure) -> None:
         with self.lock:
             if self.closed:
                 self.dropped += 1
@@ -50,13 +58,21 @@ class Overflow:
                 self.problems.raised("queue-full", "evidence queue full; dropping events",
                                      queue_size=self.queue_size)  # fmt: skip
 
-    def _spill(self, event: Event | Pending, spool: Spool) -> None:
+    def not_built(self, error: Exception) -> None:
+        """An event the application's thread could not build: counted as failed."""
+        with self.lock:
+            self._not_built(error)
+
+    def _not_built(self, error: Exception) -> None:
+        self.failed += 1
+        self.problems.raised("build", "an evidence event could not be built",
+                             error=describe(error))  # fmt: skip
+
+    def _spill(self, event: Event | PendingExposure, spool: Spool) -> None:
         try:
-            batch, _, unwritable = Batch.encode([finish(event)])
+            batch, _, unwritable = Batch.encode([finish(event, self.build)])
         except Exception as error:  # the event cannot be built
-            self.failed += 1
-            self.problems.raised("build", "an evidence event could not be built",
-                                 error=describe(error))  # fmt: skip
+            self._not_built(error)
             return
         if unwritable:
             self.failed += 1

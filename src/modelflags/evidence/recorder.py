@@ -145,7 +145,8 @@ class Evidence:
                 f"route_fields {clashes} clash with exposure keys; "
                 f"a route field cannot be one of {sorted(EXPOSURE_KEYS)}"
             )
-        self._lines = ExposureLines(self._route_fields)  # how exposures are written
+        privacy = self._privacy if self._privacy.changes_events else None
+        self._lines = ExposureLines(self._route_fields, privacy)  # how exposures are written
         self._context_attributes = _names("context_attributes", context_attributes)
         if isinstance(tracker, str):
             from modelflags.evidence.urls import tracker_from_url
@@ -164,6 +165,7 @@ class Evidence:
             backoff=backoff,
             max_backoff=max_backoff,
             spill_max_bytes=spill_max_bytes,
+            build=self._lines.build,
         )
         self._attribution = Attribution()
         _live.add(self._dispatcher)
