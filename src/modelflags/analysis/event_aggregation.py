@@ -63,9 +63,8 @@ _TYPES = {
     "metrics": "JSON",
 }
 _EVENTS_TABLE = """CREATE OR REPLACE TEMP TABLE events (
-    k UTINYINT, h UBIGINT, u UBIGINT, ts BIGINT, a USMALLINT, av VARCHAR,
-    reason_key VARCHAR, cv VARCHAR, err UTINYINT, fb UTINYINT, lat DOUBLE, cost DOUBLE,
-    segment_key VARCHAR, m JSON)"""
+    k UTINYINT, h UBIGINT, u UBIGINT, ts BIGINT, a USMALLINT, av VARCHAR, cv VARCHAR,
+    err UTINYINT, fb UTINYINT, lat DOUBLE, cost DOUBLE, x VARCHAR)"""
 _BAD = '("event" IS NULL OR "eventId" IS NULL OR "timestamp" IS NULL)'
 
 
@@ -215,7 +214,7 @@ def _aggregate(con: Any, arms: int, by_segment: bool) -> tuple[list[Row], int]:
     if duplicates:
         con.execute(statements["deduplicate"])
     named = ", ".join(f"count(*) FILTER (WHERE k = 6 AND a = {i})" for i in range(1, arms + 1))
-    segment = "substr(min(segment_key), 17)" if by_segment else "CAST(NULL AS VARCHAR)"
+    segment = "substr(min(x) FILTER (WHERE k = 4), 17)" if by_segment else "CAST(NULL AS VARCHAR)"
     con.execute(statements["units"].replace("{{named}}", named).replace("{{segment}}", segment))
     con.execute(statements["rare_units"])
     con.execute(statements["arm_units"])

@@ -68,7 +68,7 @@ GROUP BY u;
 CREATE OR REPLACE TEMP TABLE rare_units AS
 SELECT
     u,
-    substr(min(reason_key), 17) AS first_reason,
+    substr(min(av) FILTER (WHERE k = 5), 17) AS first_reason,
     min(hash(av)) FILTER (WHERE k = 4) AS other_lo,
     max(hash(av)) FILTER (WHERE k = 4) AS other_hi
 FROM events
@@ -111,8 +111,8 @@ WITH observations AS (
         WHEN j.type = 'BOOLEAN' THEN CAST(CAST(j.value AS BOOLEAN) AS DOUBLE)
         WHEN j.type IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(j.value AS DOUBLE)
     END AS x
-    FROM events AS e, json_each(e.m) AS j
-    WHERE e.k = 6 AND e.m IS NOT NULL
+    FROM events AS e, json_each(e.x) AS j
+    WHERE e.k = 6 AND e.x IS NOT NULL
 ),
 per_unit AS (
     SELECT

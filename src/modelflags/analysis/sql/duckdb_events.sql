@@ -22,8 +22,10 @@ SELECT
     CASE WHEN k BETWEEN 4 AND 6 THEN epoch_ms("timestamp") END AS ts,
     -- the variation, assigned (exposures in the experiment) or named (outcomes): a, its
     -- place among the split's arms (1, 2, ...; 0 for another variation, a missing assigned
-    -- one included), and av, the name of another variation; for a malformed event, av is the
-    -- file it came from
+    -- one included); av, text only a few events carry (one column for all three, so that the
+    -- table stays narrow): the name of another variation (k 4), the reason of an exposure
+    -- out of the experiment after its time (k 5: the smallest is the earliest exposure's,
+    -- ties the smallest reason), the file a malformed event came from (k 0)
     CASE
         WHEN k = 4 THEN coalesce(list_position(getvariable('arms'), "assignedVariation"), 0)
         WHEN k = 6 AND "variation" IS NOT NULL
@@ -32,32 +34,29 @@ SELECT
     CASE
         WHEN k = 4 AND NOT list_contains(getvariable('arms'), coalesce("assignedVariation", ''))
             THEN coalesce("assignedVariation", '')
-        WHEN k = 0 THEN filename
-    END AS av,
-    -- the reason of an exposure out of the experiment, after its time: the smallest value is
-    -- the earliest exposure's (ties: the smallest reason)
-    CASE
         WHEN k = 5 THEN lpad(CAST(epoch_ms("timestamp") AS VARCHAR), 16, '0')
             || coalesce("reason", '(missing)')
-    END AS reason_key,
+        WHEN k = 0 THEN filename
+    END AS av,
     CASE WHEN k IN (4, 5) THEN coalesce("configVersion", '(missing)') END AS cv,
     -- request-level measures of exposures in the experiment
     CASE WHEN k = 4 THEN CAST(coalesce("error", false) AS UTINYINT) END AS err,
     CASE WHEN k = 4 THEN CAST(coalesce("fallbackUsed", false) AS UTINYINT) END AS fb,
     CASE WHEN k = 4 AND isfinite("latencyMs") THEN "latencyMs" END AS lat,
     CASE WHEN k = 4 AND isfinite("estimatedCost") THEN "estimatedCost" END AS cost,
-    -- the --by attribute's value as text, after the time (as the reason's)
+    -- x, in one column too: for an exposure in the experiment, the --by attribute's value
+    -- as text, after the time (as the reason's); for an outcome, its metrics (an object:
+    -- name -> JSON value; the readers' JSON text is compact, so an object is text that
+    -- starts with a brace, told without parsing it again)
     CASE
-        WHEN k <> 4 OR NOT getvariable('by_segment') THEN NULL
-        ELSE lpad(CAST(epoch_ms("timestamp") AS VARCHAR), 16, '0') || CASE
-            WHEN segment IS NULL OR json_type(segment) = 'NULL' THEN '(missing)'
-            WHEN json_type(segment) = 'VARCHAR' THEN segment ->> '$'
-            ELSE CAST(segment AS VARCHAR)
-        END
-    END AS segment_key,
-    -- outcomes: their metrics (an object: name -> JSON value; the readers' JSON text is
-    -- compact, so an object is text that starts with a brace, told without parsing it again)
-    CASE WHEN k = 6 AND starts_with(metrics, '{') THEN metrics END AS m
+        WHEN k = 4 AND getvariable('by_segment')
+            THEN lpad(CAST(epoch_ms("timestamp") AS VARCHAR), 16, '0') || CASE
+                WHEN segment IS NULL OR json_type(segment) = 'NULL' THEN '(missing)'
+                WHEN json_type(segment) = 'VARCHAR' THEN segment ->> '$'
+                ELSE CAST(segment AS VARCHAR)
+            END
+        WHEN k = 6 AND starts_with(metrics, '{') THEN CAST(metrics AS VARCHAR)
+    END AS x
 FROM (
     SELECT
         *,
