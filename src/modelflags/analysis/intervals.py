@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy import stats
-
 from modelflags.analysis import sequential
+from modelflags.analysis.distributions import t_ppf
 from modelflags.analysis.sums import all_finite, sample_variance
 
 __all__ = [
@@ -56,7 +55,7 @@ def mean_interval(total: float, total_sq: float, n: float) -> tuple[float, float
     if variance is None:
         return None
     mean = total / n
-    half = float(stats.t.ppf(1 - ALPHA / 2, n - 1)) * math.sqrt(variance / n)
+    half = t_ppf(1 - ALPHA / 2, n - 1) * math.sqrt(variance / n)
     return (mean - half, mean + half)
 
 

@@ -22,7 +22,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 
-from scipy import stats
+from modelflags.analysis.distributions import binomial_quantile
 
 __all__ = [
     "GAMMA",
@@ -129,8 +129,8 @@ def quantile_interval(buckets: Mapping[str, float], q: float) -> tuple[float, fl
     if not 0 < total <= _MAX_EXACT or any(count != math.floor(count) for _, count in ordered):
         return None
     n = int(total)
-    low_rank = int(stats.binom.ppf(0.025, n, q))
-    high_rank = int(stats.binom.ppf(0.975, n, q)) + 1
+    low_rank = binomial_quantile(0.025, n, q)
+    high_rank = binomial_quantile(0.975, n, q) + 1
     if low_rank < 1 or high_rank > n:
         return None
     return (_at_rank(ordered, low_rank), _at_rank(ordered, high_rank))

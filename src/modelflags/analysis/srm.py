@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scipy import stats
-
+from modelflags.analysis.distributions import chi2_sf
 from modelflags.analysis.sums import all_finite
 
 __all__ = ["SRM_MIN_UNITS", "SRM_THRESHOLD", "Srm", "srm_test"]
@@ -69,5 +68,5 @@ def srm_test(observed: Mapping[str, float], weights: Mapping[str, float]) -> Srm
     chi2 = sum((counts[a] - expected[a]) * (counts[a] - expected[a]) / expected[a] for a in arms)
     if not all_finite(chi2):
         return skip("the unit counts are too large to compute with")
-    p = float(stats.chi2.sf(chi2, len(arms) - 1))
+    p = chi2_sf(chi2, len(arms) - 1)
     return Srm(p, p < SRM_THRESHOLD, counts, expected)

@@ -20,9 +20,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats
-
 from modelflags.analysis import sequential
+from modelflags.analysis.distributions import normal_sf, t_ppf, t_sf
 from modelflags.analysis.intervals import ALPHA, Z_975, Method
 from modelflags.analysis.ratio_stats import RatioStats
 from modelflags.analysis.sums import all_finite, sample_variance
@@ -184,12 +183,12 @@ def _infer(
     p: float | None = None
     if method == "fixed-horizon":
         if se > 0:
-            crit = Z_975 if df is None else float(stats.t.ppf(1 - ALPHA / 2, df))
+            crit = Z_975 if df is None else t_ppf(1 - ALPHA / 2, df)
             ci = (diff - crit * se, diff + crit * se)
         se_p = se if se_null is None else se_null
         if se_p > 0:
             z = abs(diff) / se_p
-            p = 2.0 * float(stats.norm.sf(z) if df is None else stats.t.sf(z, df))
+            p = 2.0 * (normal_sf(z) if df is None else t_sf(z, df))
     elif se > 0:
         half = sequential.halfwidth(se, n_total)
         ci = None if half is None else (diff - half, diff + half)

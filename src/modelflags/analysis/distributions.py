@@ -1,0 +1,56 @@
+"""The probability distributions the report's statistics use, from :mod:`scipy.special`.
+
+These are the functions :mod:`scipy.stats` itself evaluates for the normal, Student t and
+chi-square distributions (``ndtr``, ``stdtr``, ``stdtrit``, ``chdtrc``), called directly:
+importing :mod:`scipy.special` costs less than half of importing :mod:`scipy.stats` (0.3
+against 0.7 s on a 2-core machine), which every ``modelflags report`` paid. The binomial
+quantile is the smallest count whose CDF (``bdtr``) reaches the probability, found by
+stepping from the normal approximation; tests check every function against
+:mod:`scipy.stats` itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy import special
+
+__all__ = ["binomial_quantile", "chi2_sf", "normal_sf", "t_ppf", "t_sf"]
+
+
+def normal_sf(z: float) -> float:
+    """P(Z > z) for a standard normal Z."""
+    return float(special.ndtr(-z))
+
+
+def t_sf(x: float, df: float) -> float:
+    """P(T > x) for Student's t with ``df`` degrees of freedom."""
+    return float(special.stdtr(df, -x))
+
+
+def t_ppf(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom."""
+    return float(special.stdtrit(df, p))
+
+
+def chi2_sf(x: float, df: float) -> float:
+    """P(X > x) for a chi-square X with ``df`` degrees of freedom."""
+    return float(special.chdtrc(df, x))
+
+
+def binomial_quantile(q: float, n: int, p: float) -> int:
+    """The smallest ``k`` in 0..n with P(X <= k) >= ``q``, for X ~ Binomial(n, p) and
+    ``q`` strictly between 0 and 1 (``scipy.stats.binom.ppf``)."""
+    if p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    guess = n * p + float(special.ndtri(q)) * math.sqrt(n * p * (1.0 - p))
+    k = min(n, max(0, math.floor(guess)))
+    if special.bdtr(k, n, p) >= q:
+        while k > 0 and special.bdtr(k - 1, n, p) >= q:
+            k -= 1
+    else:
+        while k < n and special.bdtr(k, n, p) < q:
+            k += 1
+    return k
