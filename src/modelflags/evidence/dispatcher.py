@@ -46,7 +46,11 @@ ADOPT_INTERVAL = 30.0
 
 
 class Dispatcher:
-    """Moves events from a bounded in-memory queue to a tracker, in a daemon thread."""
+    """Moves events from a bounded in-memory queue to a tracker, in a daemon thread.
+
+    ``build`` finishes a pending exposure (the Evidence's ``ExposureLines.build``), in the
+    thread or, for an event spilled while the queue is full, in the application's.
+    """
 
     def __init__(
         self,
@@ -103,7 +107,7 @@ class Dispatcher:
     # -- request path ----------------------------------------------------------------------
 
     def submit(self, event: Event | PendingExposure) -> None:
-        """Queue one event (or a pending record); never blocks on I/O, never raises."""
+        """Queue one event (or a pending exposure); never blocks on I/O, never raises."""
         queue = self._queue
         if len(queue) < self.queue_size and not self._closed:
             queue.append(event)

@@ -111,12 +111,12 @@ def finish(item: Event | tuple[Any, ...], build: Build) -> Event | Record:
     """Make a queued item ready to write: a pending exposure (a tuple) is finished by
     ``build`` (see :class:`~modelflags.evidence.codec.Record`); an event's timestamp
     becomes RFC 3339."""
-    if type(item) is tuple:
+    if isinstance(item, tuple):
         return build(item)
-    timestamp = item["timestamp"]  # type: ignore[call-overload]
+    timestamp = item["timestamp"]
     if type(timestamp) is float:
-        item["timestamp"] = rfc3339(timestamp)  # type: ignore[index]
-    return item  # type: ignore[return-value]
+        item["timestamp"] = rfc3339(timestamp)
+    return item
 
 
 Facts = tuple[Any, Any, Any, Mapping[str, Any], Any]
