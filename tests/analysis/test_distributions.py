@@ -41,6 +41,27 @@ def test_the_binomial_quantile_is_scipy_stats_binom_ppf(q: float) -> None:
             assert binomial_quantile(q, n, p) == stats.binom.ppf(q, n, p), (n, p)
 
 
+def test_the_binomial_quantile_is_scipy_stats_binom_ppf_for_large_and_random_counts() -> None:
+    """Counts from 1 to 10^12 (scipy.special's ``bdtr`` answers nan from 2^31 on, and is off
+    by about 1e-8 near 10^8: the quantile must not use it)."""
+    cases = [
+        (0.025, 2**31, 0.5),
+        (0.975, 3_000_000_000, 0.5),
+        (0.975, 204_734_374, 0.544286728033163),
+    ]
+    draw = random.Random(20261130)
+    for _ in range(2000):
+        cases.append((draw.choice([0.025, 0.975]), int(10 ** draw.uniform(0, 12)), draw.random()))
+    for q, n, p in cases:
+        assert binomial_quantile(q, n, p) == stats.binom.ppf(q, n, p), (q, n, p)
+
+
+def test_the_binomial_quantile_needs_a_probability_strictly_inside() -> None:
+    for q in (0.0, 1.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            binomial_quantile(q, 10, 0.5)
+
+
 def test_the_binomial_quantile_is_the_smallest_count_reaching_the_probability() -> None:
     for n in (7, 40, 1000):
         for p in (0.05, 0.5, 0.99):

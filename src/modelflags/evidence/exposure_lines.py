@@ -100,10 +100,11 @@ class ExposureForm:
 
 
 PendingExposure = tuple[Any, ...]
-"""An exposure as the request path queues it (:meth:`ExposureLines.pending`): text,
-numbers and tuples of them only, so that the garbage collector stops tracking it the first
-time it sees it, and a deep queue costs no full collections (a tuple holding a dict, even
-one of plain values, stays tracked for good)."""
+"""An exposure as the request path queues it (:meth:`ExposureLines.pending`): text, numbers
+and tuples of them, unless an attribute or route value is a list or a dict, so that the
+garbage collector stops tracking it the first time it sees it, and a deep queue costs no
+full collections (a tuple holding a dict, even one of plain values, stays tracked for
+good)."""
 
 
 def _route_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
