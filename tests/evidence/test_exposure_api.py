@@ -134,7 +134,8 @@ def test_an_exposure_recorded_twice_is_sent_once(
     exposure = evidence.exposure(resolution)
     exposure.record(latency_ms=3)
     exposure.record(latency_ms=4)
-    assert len(exposures(evidence, memory)) == 1
+    (event,) = exposures(evidence, memory)
+    assert event["latencyMs"] == 3  # the event is what was sent: later calls change nothing
 
 
 def test_record_after_the_block_does_not_send_again(
@@ -143,7 +144,9 @@ def test_record_after_the_block_does_not_send_again(
     with evidence.exposure(resolution) as exposure:
         pass
     exposure.record(estimated_cost=1.0)
-    assert len(exposures(evidence, memory)) == 1
+    exposure.fallback("fallback", reason="late")
+    (event,) = exposures(evidence, memory)
+    assert (event["estimatedCost"], event["fallbackUsed"]) == (None, False)
 
 
 def test_extra_keywords_become_attributes(
