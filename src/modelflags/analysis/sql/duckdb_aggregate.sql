@@ -118,7 +118,9 @@ per_unit AS (
     SELECT
         u,
         metric,
-        CASE WHEN bool_and(b) THEN max(x) ELSE sum(x) END AS unit_value,
+        -- (every observation a boolean: none that is not; one aggregate serves both, where
+        -- bool_and would be a fourth state for each of millions of (unit, metric) pairs)
+        CASE WHEN count(*) FILTER (WHERE NOT b) = 0 THEN max(x) ELSE sum(x) END AS unit_value,
         count(*) FILTER (WHERE NOT b) AS nonbinary
     FROM observations
     WHERE isfinite(x)
