@@ -5,9 +5,11 @@ evaluation, whether it came through OpenFeature or the direct path."""
 from __future__ import annotations
 
 import os
+import random
 import re
+import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from openfeature.evaluation_context import EvaluationContext
 
 from modelflags import Evidence, JsonlTracker, MemoryTracker, ModelFlagsProvider, load_flags
 from modelflags.evidence import read_events
+from modelflags.evidence.events import rfc3339
 
 FLAG = "answer_route"
 CANDIDATE_UNIT = "c0"  # bucketed into "candidate" by the salt above
@@ -250,3 +253,35 @@ def test_outcome_join_keys_are_the_flag_metadata(
     (event,) = delivered(evidence, memory)
     assert {key: event[key] for key in JOIN_KEYS} == {key: metadata[key] for key in JOIN_KEYS}
     assert (event["flagKey"], event["variation"]) == (FLAG, details.variant)
+
+
+def test_rfc3339_is_the_time_truncated_to_the_millisecond_whatever_came_before() -> None:
+    """The last millisecond and second formatted are reused: consecutive, repeated, earlier
+    and later times, across second boundaries, must each still give their own text."""
+    draw = random.Random(20261130)
+    base = 1_795_000_000.0
+    times = [base + draw.uniform(0.0, 3.0) for _ in range(2000)]
+    times += [base + 0.9995, base + 0.9995, base + 1.0, base + 0.001, base - 86_400.5]
+    times += sorted(times[:500])  # runs within one millisecond, as a busy thread sees them
+    for moment in times:
+        expected = datetime.fromtimestamp(int(moment * 1000) / 1000, tz=timezone.utc)
+        assert rfc3339(moment) == expected.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_rfc3339_from_two_threads_never_mixes_their_times() -> None:
+    base = 1_795_000_000.0
+    seen: list[tuple[float, str]] = []
+
+    def format_many(offset: float) -> None:
+        moments = [base + offset + i * 0.0004 for i in range(20_000)]
+        seen.extend([(moment, rfc3339(moment)) for moment in moments])
+
+    threads = [threading.Thread(target=format_many, args=(offset,)) for offset in (0.0, 7.3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 40_000
+    for moment, text in seen:
+        expected = datetime.fromtimestamp(int(moment * 1000) / 1000, tz=timezone.utc)
+        assert text == expected.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -92,19 +92,29 @@ def new_event_id() -> str:
     return f"{_prefix}-{next(_counter):x}"
 
 
-_second: list[tuple[int, str]] = [(-1, "")]  # the last second formatted, for reuse
+# The last millisecond and the last second formatted, each replaced whole (one tuple), so a
+# thread never reads one's number with another's text. Events recorded at a high rate mostly
+# share their millisecond with the one before.
+_millisecond: list[tuple[int, str]] = [(-1, "")]
+_second: list[tuple[int, str]] = [(-1, "")]
 _MILLIS = [f".{millis:03d}Z" for millis in range(1000)]  # the tails, formatted once
 
 
 def rfc3339(timestamp: float) -> str:
-    """Epoch seconds as RFC 3339 UTC with milliseconds, e.g. ``2026-11-22T03:40:12.123Z``."""
-    whole = int(timestamp // 1)
-    cached, text = _second[0]
-    if whole != cached:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        _second[0] = (whole, text)
-    millis = int((timestamp - whole) * 1000)
-    return text + _MILLIS[millis if millis < 1000 else 999]
+    """Epoch seconds (since 1970) as RFC 3339 UTC, truncated to the millisecond, e.g.
+    ``2026-11-22T03:40:12.123Z``."""
+    millis = int(timestamp * 1000.0)
+    cached, text = _millisecond[0]
+    if millis == cached:
+        return text
+    whole, part = divmod(millis, 1000)
+    second, head = _second[0]
+    if whole != second:
+        head = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second[0] = (whole, head)
+    text = head + _MILLIS[part]
+    _millisecond[0] = (millis, text)
+    return text
 
 
 def finish(item: Event | tuple[Any, ...], build: Build) -> Event | Record:

@@ -41,8 +41,8 @@ class Intake:
             items = [queue.popleft() for _ in range(count)]
             self.taken += count
         try:
-            build = self.build
-            events = [finish(item, build) for item in items]
+            build = self.build  # (a pending exposure, the usual item, built without finish())
+            events = [build(item) if type(item) is tuple else finish(item, build) for item in items]
         except Exception:
             events = self._build_one_by_one(items)
         batch, repaired, unwritable = Batch.encode(events)
