@@ -18,7 +18,8 @@ answers None, and the event's dict is encoded, and repaired, the usual way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -100,11 +101,13 @@ class ExposureForm:
 
 
 PendingExposure = tuple[Any, ...]
-"""An exposure as the request path queues it (:meth:`ExposureLines.pending`): text, numbers
-and tuples of them, unless an attribute or route value is a list or a dict, so that the
-garbage collector stops tracking it the first time it sees it, and a deep queue costs no
-full collections (a tuple holding a dict, even one of plain values, stays tracked for
-good)."""
+"""An exposure as the request path queues it (:meth:`ExposureLines.pending`): one flat
+tuple of text and numbers (the attributes at its end, names and values in turn), unless an
+attribute or route value is a list or a dict, so that the garbage collector stops tracking
+it the first time it sees it, and a deep queue costs no full collections. Flat, because a
+tuple holding a dict stays tracked for good, and one holding another tuple is let go only
+once a collection has seen the inner one first, which it often does not: tuples of tokens
+or attribute pairs inside kept a quarter of a busy queue tracked."""
 
 
 def _route_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
@@ -170,37 +173,41 @@ class ExposureLines:
         flag_key, variant, reason, metadata, unit = read_facts(details, context)
         get = metadata.get
         rule = get("rule")
+        prompt_tokens, completion_tokens, first_token_ms = _NO_TOKENS if tokens is None else tokens
         return (
             flag_key, get("experimentKey"), get("assignmentUnit"),
             variant if fallback is None else fallback, variant, reason, rule,
             in_experiment(reason, rule, getattr(details, "error_code", None)),
             get("configVersion"), fallback is not None, fallback_reason,
             *self._route_values(route),
-            unit, timestamp, latency_ms, estimated_cost, tokens, error, error_type,
-            tuple(attributes.items()) if attributes else None,
+            timestamp, unit, latency_ms, first_token_ms, estimated_cost, prompt_tokens,
+            completion_tokens, error, error_type,
+            *(chain.from_iterable(attributes.items()) if attributes else ()),
         )  # fmt: skip
 
     def build(self, pending: PendingExposure) -> ExposureRecord:
         """The finished exposure of a :meth:`pending` one, its privacy applied: what
         actually ran for the unit."""
         shared = pending[: self._shared]
-        (unit, timestamp, latency_ms, estimated_cost, tokens, error, error_type,
-         attributes) = pending[self._shared :]  # fmt: skip
         try:
             form = self._forms[shared]
         except (KeyError, TypeError):  # a new resolution, or a value that cannot be a key
             form = self._new_form(shared)
-        if attributes:
-            attributes = dict(attributes)
+        # timestamp, unit id, latency ... errorType, then the attributes' names and values
+        own = pending[self._shared :]
+        if self.privacy is not None:
+            own = self._private(own)
+        return ExposureRecord(form, new_event_id(), rfc3339(own[0]), own)
+
+    def _private(self, own: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``own`` with the unit id hashed and the attributes dropped or hashed."""
         privacy = self.privacy
-        if privacy is not None:
-            unit = privacy.unit_id(unit)
-            attributes = privacy.attributes_of(attributes or {}) or None
-        prompt_tokens, completion_tokens, first_token_ms = _NO_TOKENS if tokens is None else tokens
-        return ExposureRecord(form, (
-            new_event_id(), rfc3339(timestamp), unit, latency_ms, first_token_ms,
-            estimated_cost, prompt_tokens, completion_tokens, error, error_type, attributes,
-        ))  # fmt: skip
+        assert privacy is not None
+        attributes = privacy.attributes_of(_attributes(own[9:]))
+        return (
+            own[0], privacy.unit_id(own[1]), *own[2:9],
+            *chain.from_iterable(attributes.items()),
+        )  # fmt: skip
 
     def _new_form(self, shared: tuple[Any, ...]) -> ExposureForm:
         form = ExposureForm(self, shared)
@@ -212,20 +219,30 @@ class ExposureLines:
         return form
 
 
+def _attributes(named: Sequence[Any]) -> dict[str, Any]:
+    """The attributes held as names and values in turn, as a new dict."""
+    return dict(zip(named[::2], named[1::2], strict=True))
+
+
 class ExposureRecord:
-    """A finished exposure: its form and its own values, written as a JSON line; its dict
-    is built only when asked for (a :class:`~modelflags.evidence.codec.Record`)."""
+    """A finished exposure: its form, its event id and timestamp, and its own values,
+    written as a JSON line; its dict is built only when asked for (a
+    :class:`~modelflags.evidence.codec.Record`)."""
 
-    __slots__ = ("form", "values")
+    __slots__ = ("event_id", "form", "own", "timestamp")
 
-    def __init__(self, form: ExposureForm, values: tuple[Any, ...]) -> None:
+    def __init__(self, form: ExposureForm, event_id: str, timestamp: str, own: tuple[Any, ...]):
         self.form = form
-        self.values = values  # eventId, timestamp, unitId, latencyMs ... attributes (None: {})
+        self.event_id = event_id
+        self.timestamp = timestamp
+        # the pending exposure's own values (see PendingExposure): its time as recorded, unit
+        # id, latency ... errorType, then the attributes' names and values in turn
+        self.own = own
 
     def to_line(self) -> bytes | None:
         """The exposure's JSON line, without its newline (None: encode :meth:`to_event`)."""
-        (event_id, timestamp, unit, latency, first_token, cost, prompt, completion, error,
-         error_type, attributes) = self.values  # fmt: skip
+        (_, unit, latency, first_token, cost, prompt, completion, error, error_type,
+         *named) = self.own  # fmt: skip
         form = self.form
         if form.head is None:
             return None
@@ -233,8 +250,8 @@ class ExposureRecord:
             return b"".join((
                 # an event id and an RFC 3339 timestamp are printable ASCII without a quote
                 # or a backslash: their JSON is their text in quotes
-                b'{"event":"exposure","eventId":"', event_id.encode(),
-                b'","timestamp":"', timestamp.encode(), form.head,
+                b'{"event":"exposure","eventId":"', self.event_id.encode(),
+                b'","timestamp":"', self.timestamp.encode(), form.head,
                 # (the usual types inline: text needs no options, a float only inf_nan_mode)
                 to_json(unit) if type(unit) is str else _json(unit), form.middle,
                 to_json(latency, inf_nan_mode="null") if type(latency) is float
@@ -247,18 +264,18 @@ class ExposureRecord:
                 b',"error":', b"true" if error is True else b"false" if error is False
                 else _json(error),
                 b',"errorType":', _NULL if error_type is None else _json(error_type),
-                b',"attributes":', b"{}}" if attributes is None else _json(attributes) + b"}",
+                b',"attributes":', _json(_attributes(named)) + b"}" if named else b"{}}",
             ))  # fmt: skip
         except Exception:  # the serializer refused a value: the dict's encoding repairs it
             return None
 
     def to_event(self) -> Event:
         """The exposure as a new dict."""
-        (event_id, timestamp, unit, latency, first_token, cost, prompt, completion, error,
-         error_type, attributes) = self.values  # fmt: skip
+        (_, unit, latency, first_token, cost, prompt, completion, error, error_type,
+         *named) = self.own  # fmt: skip
         event = self.form.event.copy()
-        event["eventId"] = event_id
-        event["timestamp"] = timestamp
+        event["eventId"] = self.event_id
+        event["timestamp"] = self.timestamp
         event["unitId"] = unit
         event["latencyMs"] = latency
         event["timeToFirstTokenMs"] = first_token
@@ -267,5 +284,5 @@ class ExposureRecord:
         event["completionTokens"] = completion
         event["error"] = error
         event["errorType"] = error_type
-        event["attributes"] = {} if attributes is None else attributes
+        event["attributes"] = _attributes(named)
         return event
