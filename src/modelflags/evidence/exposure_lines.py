@@ -53,6 +53,7 @@ _SHARED = EXPOSURE_HEAD[3:6] + EXPOSURE_HEAD[7:]  # flagKey ... fallbackReason, 
 _BOOLS = (_SHARED.index("inExperiment"), _SHARED.index("fallbackUsed"))  # always bool
 _NO_TOKENS: tuple[None, None, None] = (None, None, None)
 _NULL = b"null"
+_OWN = 9  # an exposure's own values before its attributes: timestamp, unitId ... errorType
 _ATOMS = frozenset({str, int, float, bool})
 
 
@@ -241,8 +242,9 @@ class ExposureRecord:
 
     def to_line(self) -> bytes | None:
         """The exposure's JSON line, without its newline (None: encode :meth:`to_event`)."""
-        (_, unit, latency, first_token, cost, prompt, completion, error, error_type,
-         *named) = self.own  # fmt: skip
+        own = self.own
+        (_, unit, latency, first_token, cost, prompt, completion, error,
+         error_type) = own if len(own) == _OWN else own[:_OWN]  # fmt: skip
         form = self.form
         if form.head is None:
             return None
@@ -264,7 +266,8 @@ class ExposureRecord:
                 b',"error":', b"true" if error is True else b"false" if error is False
                 else _json(error),
                 b',"errorType":', _NULL if error_type is None else _json(error_type),
-                b',"attributes":', _json(_attributes(named)) + b"}" if named else b"{}}",
+                b',"attributes":', b"{}}" if len(own) == _OWN
+                else _json(_attributes(own[_OWN:])) + b"}",
             ))  # fmt: skip
         except Exception:  # the serializer refused a value: the dict's encoding repairs it
             return None
