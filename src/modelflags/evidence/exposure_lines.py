@@ -6,7 +6,7 @@ the fallback and the route fields are those of a few resolutions and values. For
 distinct set of them an :class:`ExposureForm` is made once and kept (a bounded cache): the
 event's dict with those keys filled in, and the JSON around the per-event values. Per event
 only the event id, the timestamp, the unit id, what was measured and the attributes are
-encoded, and no dict is built unless a tracker asks for one (:class:`ExposureRecord`).
+encoded, and no event dict is built unless a tracker asks for one (:class:`ExposureRecord`).
 
 The line is the one the event's dict gives (:func:`modelflags.evidence.codec.encode`), byte
 for byte: compact JSON of a dict is its members joined by commas, and every part here is
@@ -197,18 +197,8 @@ class ExposureLines:
         # timestamp, unit id, latency ... errorType, then the attributes' names and values
         own = pending[self._shared :]
         if self.privacy is not None:
-            own = self._private(own)
+            own = _private(own, self.privacy)
         return ExposureRecord(form, new_event_id(), rfc3339(own[0]), own)
-
-    def _private(self, own: tuple[Any, ...]) -> tuple[Any, ...]:
-        """``own`` with the unit id hashed and the attributes dropped or hashed."""
-        privacy = self.privacy
-        assert privacy is not None
-        attributes = privacy.attributes_of(_attributes(own[9:]))
-        return (
-            own[0], privacy.unit_id(own[1]), *own[2:9],
-            *chain.from_iterable(attributes.items()),
-        )  # fmt: skip
 
     def _new_form(self, shared: tuple[Any, ...]) -> ExposureForm:
         form = ExposureForm(self, shared)
@@ -218,6 +208,16 @@ class ExposureLines:
                 forms.clear()
             forms[shared] = form
         return form
+
+
+def _private(own: tuple[Any, ...], privacy: Privacy) -> tuple[Any, ...]:
+    """An exposure's own values with the unit id hashed and the attributes dropped or
+    hashed."""
+    attributes = privacy.attributes_of(_attributes(own[_OWN:]))
+    return (
+        own[0], privacy.unit_id(own[1]), *own[2:_OWN],
+        *chain.from_iterable(attributes.items()),
+    )  # fmt: skip
 
 
 def _attributes(named: Sequence[Any]) -> dict[str, Any]:
