@@ -243,6 +243,26 @@ def test_mean_test_outputs_are_finite_or_none_with_a_reason(
     _assert_clean(result)
 
 
+def test_welch_degrees_of_freedom_do_not_underflow_for_tiny_variances() -> None:
+    """The t statistic does not change when every value is scaled: samples of values near
+    1e-150 (variances near 1e-300, whose squares underflow to 0) give the p-value of the
+    same samples scaled up, not 0 / 0."""
+    control = [0.0, 1.0, 3.0, 2.0, 5.0]
+    treatment = [2.0, 4.0, 3.0, 7.0, 6.0, 5.0]
+
+    def welch(scale: float) -> Comparison:
+        c = [x * scale for x in control]
+        t = [x * scale for x in treatment]
+        return mean_test(
+            sum(c), sum(x * x for x in c), len(c), sum(t), sum(x * x for x in t), len(t),
+            method="fixed-horizon",
+        )  # fmt: skip
+
+    tiny, plain = welch(1e-150), welch(1.0)
+    assert tiny.p_value is not None and plain.p_value is not None
+    assert tiny.p_value == pytest.approx(plain.p_value, rel=1e-6)
+
+
 def _assert_clean(result: Comparison) -> None:
     for field in FIELDS:
         value = getattr(result, field)

@@ -114,7 +114,11 @@ def mean_test(  # noqa: PLR0917 -- the API's signature: each arm's Σx, Σx², n
             return _nothing(test, "inconsistent sums: Σx² is smaller than (Σx)²/n")
         a, b = var_c / n_c, var_t / n_t
         se = math.sqrt(a + b)
-        df = (a + b) * (a + b) / (a * a / (n_c - 1) + b * b / (n_t - 1)) if se > 0 else None
+        df = None
+        if se > 0:  # Welch-Satterthwaite, written with the arms' shares of the variance, so
+            # that variances near the smallest float do not turn it into 0 / 0
+            share_c, share_t = a / (a + b), b / (a + b)
+            df = 1.0 / (share_c * share_c / (n_c - 1) + share_t * share_t / (n_t - 1))
         return _infer(diff, se, mean_c, n_c + n_t, method=method, test=test, df=df)
     except ArithmeticError:
         return _nothing(test, _OVERFLOW)
