@@ -23,23 +23,13 @@ from django.urls import path
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.transaction_context import ContextVarsTransactionContextPropagator
+from web_cases import FLAGS
 
 from modelflags.integrations.web import MAX_VALUE, UnitFrom, UnitReader
 from modelflags.testing import provider_from_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MIDDLEWARE = ["modelflags.integrations.django.ModelFlagsMiddleware"]
-FLAGS = """\
-version: 1
-flags:
-  answer_route:
-    default: control
-    variations:
-      control: {modelRoute: model_a}
-      candidate: {modelRoute: model_b}
-    assignment: {unit: conversation, key: conversationId}
-    split: {control: 50, candidate: 50}
-"""
 UNIT = {
     "path_param": "conversation_id",
     "header": "X-Conversation-Id",
@@ -97,7 +87,7 @@ def _django() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _flags() -> Iterator[None]:
+def _flags(openfeature_isolated: None) -> Iterator[None]:  # the API restored after each test
     api.set_provider_and_wait(provider_from_yaml(FLAGS))
     with override_settings(ROOT_URLCONF=__name__, MIDDLEWARE=MIDDLEWARE, MODELFLAGS={"UNIT": UNIT}):
         yield

@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from web_cases import FLAGS
 
 from modelflags import Evidence, MemoryTracker
 from modelflags.integrations.starlette import ModelFlagsMiddleware, UnitFrom, UnitReader
@@ -32,17 +33,6 @@ from modelflags.integrations.web import MAX_VALUE
 from modelflags.testing import provider_from_yaml
 
 FLAG = "answer_route"
-FLAGS = """\
-version: 1
-flags:
-  answer_route:
-    default: control
-    variations:
-      control: {modelRoute: model_a}
-      candidate: {modelRoute: model_b}
-    assignment: {unit: conversation, key: conversationId}
-    split: {control: 50, candidate: 50}
-"""
 CONVERSATION = UnitFrom(
     path_param="conversation_id",
     header="X-Conversation-Id",
