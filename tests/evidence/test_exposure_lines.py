@@ -7,6 +7,7 @@ privacy hashing and the copied context attributes."""
 from __future__ import annotations
 
 import gc
+import json
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +23,7 @@ from pydantic_core import to_json
 from modelflags import Evidence, MemoryTracker, ModelFlagsProvider
 from modelflags.evidence.codec import Batch, encode, fallback_text
 from modelflags.evidence.events import ROUTE_FIELDS, exposure_keys, in_experiment
-from modelflags.evidence.exposure_lines import CACHE_SIZE, ExposureLines, ExposureRecord
+from modelflags.evidence.exposure_lines import CACHE_SIZE, ExposureLines
 from modelflags.evidence.privacy import Privacy
 
 FLAG = "answer_route"
@@ -79,25 +80,38 @@ def reference_event(
     return privacy.apply(event) if privacy is not None else event
 
 
-def record_of(
-    lines: ExposureLines, details: Any, context: Any, arguments: dict[str, Any]
-) -> ExposureRecord:
+Written = tuple[bytes | dict[str, Any], dict[str, Any]]
+
+
+def written(lines: ExposureLines, details: Any, context: Any, arguments: dict[str, Any]) -> Written:
+    """What ``lines.line`` gives for an exposure (its line, or its dict when a value needs a
+    repair), with the exposure's dict under the same event id and timestamp."""
     lines.privacy = arguments["privacy"]
-    return lines.build(lines.pending(
+    pending = lines.pending(
         details, context, TIMESTAMP, arguments["fallback"], arguments["fallback_reason"],
         arguments["route"], arguments["latency"], arguments["cost"], arguments["tokens"],
         arguments["error"], arguments["error_type"], arguments["attributes"],
-    ))  # fmt: skip
+    )  # fmt: skip
+    line = lines.line(pending)
+    if isinstance(line, dict):
+        return line, line
+    head = json.loads(line)
+    return line, lines.event(pending, head["eventId"], head["timestamp"])
 
 
-def same_encoding(record: ExposureRecord) -> None:
-    """The record's own line, and its batch, are those of its dict encoded the usual way."""
-    event = record.to_event()
-    line = record.to_line()
-    if line is not None:
+def line_of(lines: ExposureLines, details: Any, arguments: dict[str, Any]) -> bytes:
+    line, _ = written(lines, details, None, arguments)
+    assert isinstance(line, bytes)
+    return line
+
+
+def same_encoding(line: bytes | dict[str, Any], event: dict[str, Any]) -> None:
+    """The line written, and its batch, are those of the exposure's dict encoded the usual
+    way."""
+    if isinstance(line, bytes):
         assert line == to_json(event, inf_nan_mode="null", fallback=fallback_text)
-    own, own_repaired, own_dropped = Batch.encode([record])
-    usual, usual_repaired, usual_dropped = Batch.encode([record.to_event()])
+    own, own_repaired, own_dropped = Batch.encode([line])
+    usual, usual_repaired, usual_dropped = Batch.encode([event])
     assert own.data == usual.data
     assert (own_repaired, own_dropped) == (usual_repaired, usual_dropped)
     assert own.events() == usual.events()
@@ -187,21 +201,19 @@ def exposures(draw: st.DrawFn) -> tuple[Any, Any, dict[str, Any]]:
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(exposures(), st.sampled_from([ROUTE_FIELDS, (), ("modelRoute", "other")]))
-def test_a_record_writes_the_bytes_and_the_dict_of_the_usual_way(
+def test_an_exposure_is_written_as_its_dict_would_be_the_usual_way(
     exposure: tuple[Any, Any, dict[str, Any]], route_fields: tuple[str, ...]
 ) -> None:
     details, context, arguments = exposure
     lines = ExposureLines(route_fields)
-    record = record_of(lines, details, context, arguments)
-    event = record.to_event()
+    line, event = written(lines, details, context, arguments)
     assert list(event) == list(exposure_keys(route_fields))
     expected = reference_event(details, context, arguments, route_fields)
     expected["eventId"], expected["timestamp"] = event["eventId"], event["timestamp"]
     assert event == expected  # (the same NaN objects: identity makes them equal)
     assert list(event) == list(expected)
-    same_encoding(record)
-    again = record_of(lines, details, context, arguments)  # now from the cached form
-    same_encoding(again)
+    same_encoding(line, event)
+    same_encoding(*written(lines, details, context, arguments))  # now from the cached form
 
 
 # -- the cache of forms -------------------------------------------------------------------
@@ -223,28 +235,26 @@ ARGUMENTS: dict[str, Any] = {
 
 def test_equal_values_written_differently_never_share_a_form() -> None:
     lines = ExposureLines(ROUTE_FIELDS)
-    written = [
-        record_of(lines, details_with(version), None, ARGUMENTS).to_line()
-        for version in (1, True, 1.0, "1", 1, True)
+    found = [
+        line_of(lines, details_with(version), ARGUMENTS) for version in (1, True, 1.0, "1", 1, True)
     ]
     written_as = [b"1", b"true", b"1.0", b'"1"', b"1", b"true"]
-    for line, value in zip(written, written_as, strict=True):
-        assert b'"configVersion":' + value + b"," in (line or b"")
+    for line, value in zip(found, written_as, strict=True):
+        assert b'"configVersion":' + value + b"," in line
 
 
 def test_the_forms_kept_never_exceed_the_cache_size() -> None:
     lines = ExposureLines(ROUTE_FIELDS)
     for version in range(CACHE_SIZE + 10):
-        record = record_of(lines, details_with(f"v{version}"), None, ARGUMENTS)
-        assert f'"configVersion":"v{version}"'.encode() in (record.to_line() or b"")
+        line = line_of(lines, details_with(f"v{version}"), ARGUMENTS)
+        assert f'"configVersion":"v{version}"'.encode() in line
     assert 0 < len(lines._forms) <= CACHE_SIZE
 
 
 def test_a_value_that_cannot_be_a_key_is_written_without_a_cached_form() -> None:
     lines = ExposureLines(ROUTE_FIELDS)
     arguments = ARGUMENTS | {"route": {"modelRoute": ["a", "b"]}}
-    record = record_of(lines, details_with("v1"), None, arguments)
-    assert b'"modelRoute":["a","b"]' in (record.to_line() or b"")
+    assert b'"modelRoute":["a","b"]' in line_of(lines, details_with("v1"), arguments)
     assert not lines._forms
 
 
@@ -269,40 +279,42 @@ def test_a_deeply_nested_value_is_written_as_the_whole_event_would_be(
         arguments["attributes"] = {"deep": nested(depth)}
     elif where == "route":
         arguments["route"] = {"modelRoute": nested(depth)}
-    same_encoding(record_of(ExposureLines(ROUTE_FIELDS), details, None, arguments))
+    same_encoding(*written(ExposureLines(ROUTE_FIELDS), details, None, arguments))
 
 
-# -- batches of records -------------------------------------------------------------------
+# -- batches of lines ---------------------------------------------------------------------
 
 
-def test_a_batch_of_records_builds_its_dicts_when_asked_and_keeps_them_in_halves() -> None:
+def test_a_batch_of_lines_decodes_its_events_when_asked_and_keeps_them_in_halves() -> None:
     lines = ExposureLines(ROUTE_FIELDS)
-    records = [
-        record_of(lines, details_with("v1"), {"targetingKey": f"u{i}"}, ARGUMENTS) for i in range(5)
+    pairs = [
+        written(lines, details_with("v1"), {"targetingKey": f"u{i}"}, ARGUMENTS) for i in range(5)
     ]
-    batch, _, _ = Batch.encode(records)
+    batch, _, _ = Batch.encode([line for line, _ in pairs])
     first, second = batch.halves()
     assert [event["eventId"] for event in first] + [event["eventId"] for event in second] == [
-        record.event_id for record in records
+        event["eventId"] for _, event in pairs
     ]
-    assert batch.rest(3).events() == [record.to_event() for record in records[3:]]
+    assert batch.rest(3).events() == [event for _, event in pairs[3:]]
 
 
-def test_a_record_with_a_lone_surrogate_is_repaired_alone_in_its_batch() -> None:
+def test_an_exposure_with_a_lone_surrogate_is_repaired_alone_in_its_batch() -> None:
     lines = ExposureLines(ROUTE_FIELDS)
-    good = record_of(lines, details_with("v1"), None, ARGUMENTS)
-    bad = record_of(lines, details_with("v1"), None, ARGUMENTS | {"error_type": "caf\udce9"})
+    good, good_event = written(lines, details_with("v1"), None, ARGUMENTS)
+    bad, _ = written(lines, details_with("v1"), None, ARGUMENTS | {"error_type": "caf\udce9"})
+    assert isinstance(good, bytes)
+    assert isinstance(bad, dict)  # the serializer refused it: its dict, to be repaired
     batch, repaired, dropped = Batch.encode([good, bad, good])
     assert (repaired, dropped, len(batch)) == (1, 0, 3)
     assert batch.events()[1]["errorType"] == "caf\\udce9"
-    assert batch.events()[0] == good.to_event()
+    assert batch.events()[0] == good_event
 
 
 def test_nan_and_infinity_are_written_as_null() -> None:
     arguments = ARGUMENTS | {"latency": math.nan, "cost": math.inf}
-    line = record_of(ExposureLines(ROUTE_FIELDS), details_with("v1"), None, arguments).to_line()
-    assert b'"latencyMs":null,' in (line or b"")
-    assert b'"estimatedCost":null,' in (line or b"")
+    line = line_of(ExposureLines(ROUTE_FIELDS), details_with("v1"), arguments)
+    assert b'"latencyMs":null,' in line
+    assert b'"estimatedCost":null,' in line
 
 
 # -- inExperiment has one owner -----------------------------------------------------------

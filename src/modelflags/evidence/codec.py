@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import Any, overload
 
 from pydantic_core import to_json
 
@@ -23,7 +23,6 @@ from modelflags.evidence.tracker import Event
 
 __all__ = [
     "Batch",
-    "Record",
     "decode_lines",
     "encode",
     "encode_lines",
@@ -94,90 +93,57 @@ def encode(event: Event) -> bytes | None:
         return None
 
 
-class Record(Protocol):
-    """A finished record that can write its own JSON line: an exposure, written straight
-    from its values, with its event dict built only if a tracker asks for it."""
-
-    def to_line(self) -> bytes | None:
-        """The event's JSON line without its newline: exactly the bytes :func:`encode`
-        would write for :meth:`to_event`, or None when the record cannot tell (then its
-        event is encoded, and repaired if it has to be)."""
-        ...
-
-    def to_event(self) -> Event:
-        """The event, as a new dict."""
-        ...
-
-
-def _line(item: Event | Record) -> bytes:
-    """The JSON line of an event or a record; raises when it needs a repair."""
-    if isinstance(item, dict):
-        return to_json(item, inf_nan_mode="null", fallback=fallback_text)
-    line = item.to_line()
-    if line is None:
-        return to_json(item.to_event(), inf_nan_mode="null", fallback=fallback_text)
-    return line
-
-
-def _event(item: Event | Record) -> Event:
-    return item if isinstance(item, dict) else item.to_event()
-
-
 class Batch(Sequence[Event]):
-    """Events and their JSON lines, encoded once: what the dispatcher hands a tracker.
+    """Events as JSON lines, encoded once: what the dispatcher hands a tracker.
 
     A tracker that writes JSON takes :attr:`data` (through :func:`encode_lines`); one that
-    keeps dicts iterates the batch. A batch of :class:`Record` builds their dicts when first
-    asked for; a batch read back from the disk spool has only its lines, and its events are
-    decoded when first asked for.
+    keeps dicts iterates the batch, and gets the events decoded from the lines when it first
+    asks: what was written, exactly (repairs, nulls for NaN, lists for tuples included).
     """
 
-    __slots__ = ("_events", "_items", "_length", "data")
+    __slots__ = ("_events", "_length", "data")
 
-    def __init__(
-        self,
-        data: bytes,
-        count: int,
-        events: list[Event] | None = None,
-        items: list[Event | Record] | None = None,
-    ) -> None:
+    def __init__(self, data: bytes, count: int) -> None:
         self.data = data
         self._length = count
-        self._events = events
-        self._items = items  # events and records, their dicts not built yet
+        self._events: list[Event] | None = None
 
     @classmethod
-    def encode(cls, items: Sequence[Event | Record]) -> tuple[Batch, int, int]:
-        """A batch of ``items`` (events, or records); with how many were repaired, and how
-        many dropped (events that could not be written even repaired)."""
+    def encode(cls, items: Sequence[Event | bytes]) -> tuple[Batch, int, int]:
+        """A batch of ``items``: events, and lines already written (bytes, without their
+        newline); with how many events were repaired, and how many dropped (events that
+        could not be written even repaired)."""
         if not items:
-            return cls(b"", 0, []), 0, 0
+            return cls(b"", 0), 0, 0
         try:
-            lines = [_line(item) for item in items]
+            lines = [
+                item if type(item) is bytes
+                else to_json(item, inf_nan_mode="null", fallback=fallback_text)
+                for item in items
+            ]  # fmt: skip
         except Exception:  # one event (at least) needs a repair: find it, keep the others
             return cls._encode_one_by_one(items)
-        return cls(b"\n".join(lines) + b"\n", len(items), items=list(items)), 0, 0
+        return cls(b"\n".join(lines) + b"\n", len(lines)), 0, 0
 
     @classmethod
-    def _encode_one_by_one(cls, items: Sequence[Event | Record]) -> tuple[Batch, int, int]:
+    def _encode_one_by_one(cls, items: Sequence[Event | bytes]) -> tuple[Batch, int, int]:
         lines: list[bytes] = []
-        kept: list[Event | Record] = []
         repaired = dropped = 0
         for item in items:
+            if type(item) is bytes:
+                lines.append(item)
+                continue
             try:
-                lines.append(_line(item))
+                lines.append(to_json(item, inf_nan_mode="null", fallback=fallback_text))
             except Exception:
-                line = encode(item if isinstance(item, dict) else item.to_event())
+                line = encode(item)  # type: ignore[arg-type]
                 if line is None:
                     dropped += 1
                     continue
                 repaired += 1
                 lines.append(line)
-                kept.append(json.loads(line))  # trackers see what was written
-            else:
-                kept.append(item)
         data = b"\n".join(lines) + b"\n" if lines else b""
-        return cls(data, len(kept), items=kept), repaired, dropped
+        return cls(data, len(lines)), repaired, dropped
 
     @classmethod
     def of_lines(cls, lines: Sequence[bytes]) -> Batch:
@@ -190,41 +156,18 @@ class Batch(Sequence[Event]):
 
     def rest(self, settled: int) -> Batch:
         """The batch without its first ``settled`` events."""
-        if settled <= 0:
-            return self
-        rest = Batch.of_lines(self.lines()[settled:])
-        rest._events, rest._items = self._parts(settled, None)
-        return rest
+        return self if settled <= 0 else Batch.of_lines(self.lines()[settled:])
 
     def halves(self) -> tuple[Batch, Batch]:
         """The first and the second half (for a batch too large, or holding a bad event)."""
         middle = self._length // 2
         lines = self.lines()
-        first, second = Batch.of_lines(lines[:middle]), Batch.of_lines(lines[middle:])
-        first._events, first._items = self._parts(0, middle)
-        second._events, second._items = self._parts(middle, None)
-        return first, second
-
-    def _parts(
-        self, start: int, stop: int | None
-    ) -> tuple[list[Event] | None, list[Event | Record] | None]:
-        """The events and records from ``start`` to ``stop`` (None where there are none)."""
-        events, items = self._events, self._items
-        return (
-            events[start:stop] if events is not None and len(events) == self._length else None,
-            items[start:stop] if items is not None and len(items) == self._length else None,
-        )
+        return Batch.of_lines(lines[:middle]), Batch.of_lines(lines[middle:])
 
     def events(self) -> list[Event]:
-        """The events as dicts (built from records, or decoded from the lines if the batch
-        came from the spool)."""
+        """The events as dicts, decoded from the lines when first asked for."""
         if self._events is None:
-            items = self._items
-            if items is not None:
-                self._events = [_event(item) for item in items]
-                self._items = None
-            else:
-                self._events = decode_lines(self.data)
+            self._events = decode_lines(self.data)
         return self._events
 
     def __len__(self) -> int:

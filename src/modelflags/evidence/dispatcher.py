@@ -48,7 +48,7 @@ ADOPT_INTERVAL = 30.0
 class Dispatcher:
     """Moves events from a bounded in-memory queue to a tracker, in a daemon thread.
 
-    ``build`` finishes a pending exposure (the Evidence's ``ExposureLines.build``), in the
+    ``build`` writes a pending exposure (the Evidence's ``ExposureLines.line``), in the
     thread or, for an event spilled while the queue is full, in the application's.
     """
 

@@ -12,15 +12,13 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modelflags.evidence.tracker import Event
 
-if TYPE_CHECKING:
-    from modelflags.evidence.codec import Record
-
-Build = Callable[[tuple[Any, ...]], "Record"]
-"""Finishes a pending exposure in the background thread (``ExposureLines.build``)."""
+Build = Callable[[tuple[Any, ...]], "bytes | Event"]
+"""Writes a pending exposure in the background thread (``ExposureLines.line``): its JSON
+line, or its event dict when a value needs the codec's repair."""
 
 __all__ = [
     "EXPOSURE_HEAD",
@@ -117,10 +115,9 @@ def rfc3339(timestamp: float) -> str:
     return text
 
 
-def finish(item: Event | tuple[Any, ...], build: Build) -> Event | Record:
-    """Make a queued item ready to write: a pending exposure (a tuple) is finished by
-    ``build`` (see :class:`~modelflags.evidence.codec.Record`); an event's timestamp
-    becomes RFC 3339."""
+def finish(item: Event | tuple[Any, ...], build: Build) -> Event | bytes:
+    """Make a queued item ready to write: a pending exposure (a tuple) is written by
+    ``build``; an event's timestamp becomes RFC 3339."""
     if isinstance(item, tuple):
         return build(item)
     timestamp = item["timestamp"]

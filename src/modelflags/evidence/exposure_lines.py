@@ -6,14 +6,15 @@ the fallback and the route fields are those of a few resolutions and values. For
 distinct set of them an :class:`ExposureForm` is made once and kept (a bounded cache): the
 event's dict with those keys filled in, and the JSON around the per-event values. Per event
 only the event id, the timestamp, the unit id, what was measured and the attributes are
-encoded, and no event dict is built unless a tracker asks for one (:class:`ExposureRecord`).
+encoded, straight into the line: no event dict is built (a tracker that wants dicts reads
+them back from the lines, see :class:`~modelflags.evidence.codec.Batch`).
 
 The line is the one the event's dict gives (:func:`modelflags.evidence.codec.encode`), byte
 for byte: compact JSON of a dict is its members joined by commas, and every part here is
 encoded by the same serializer with the same options, containers at the depth they have in
 the event (the serializer's nesting limit counts from the top). When that serializer refuses
-a value (a lone surrogate, a value that contains itself), :meth:`ExposureRecord.to_line`
-answers None, and the event's dict is encoded, and repaired, the usual way.
+a value (a lone surrogate, a value that contains itself), :meth:`ExposureLines.line`
+answers the event's dict instead, which the codec encodes, and repairs, the usual way.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ __all__ = [
     "CACHE_SIZE",
     "ExposureForm",
     "ExposureLines",
-    "ExposureRecord",
     "PendingExposure",
 ]
 
@@ -86,7 +86,7 @@ class ExposureForm:
         event["event"] = "exposure"
         event.update(zip(names, shared, strict=True))
         self.event = event
-        self.head: bytes | None = None  # None: a value needs a repair (see to_line)
+        self.head: bytes | None = None  # None: a value needs a repair (see _line)
         self.middle = b""
         try:
             self.head = b'",' + _members(names[:3], shared[:3]) + b',"unitId":'
@@ -162,7 +162,7 @@ class ExposureLines:
         attributes: Mapping[str, Any] | None,
     ) -> PendingExposure:
         """An exposure of an evaluation result (``details``) for ``context``, as it is now,
-        to be finished by :meth:`build` in the background thread.
+        to be written by :meth:`line` in the background thread.
 
         ``fallback`` is the variation that ran instead of the assigned one (None: no
         fallback); ``route`` is the value that ran: when it is an object, its route fields
@@ -186,9 +186,10 @@ class ExposureLines:
             *(chain.from_iterable(attributes.items()) if attributes else ()),
         )  # fmt: skip
 
-    def build(self, pending: PendingExposure) -> ExposureRecord:
-        """The finished exposure of a :meth:`pending` one, its privacy applied: what
-        actually ran for the unit."""
+    def line(self, pending: PendingExposure) -> bytes | Event:
+        """The JSON line (without its newline) of a :meth:`pending` exposure, its privacy
+        applied: what actually ran for the unit. When the serializer refuses a value, the
+        event's dict instead, for the codec to encode and repair."""
         shared = pending[: self._shared]
         try:
             form = self._forms[shared]
@@ -198,7 +199,18 @@ class ExposureLines:
         own = pending[self._shared :]
         if self.privacy is not None:
             own = _private(own, self.privacy)
-        return ExposureRecord(form, new_event_id(), rfc3339(own[0]), own)
+        event_id, timestamp = new_event_id(), rfc3339(own[0])
+        line = _line(form, event_id, timestamp, own)
+        return _event(form, event_id, timestamp, own) if line is None else line
+
+    def event(self, pending: PendingExposure, event_id: str, timestamp: str) -> Event:
+        """The dict of a :meth:`pending` exposure, with the given event id and timestamp:
+        the event :meth:`line` writes."""
+        shared = pending[: self._shared]
+        own = pending[self._shared :]
+        if self.privacy is not None:
+            own = _private(own, self.privacy)
+        return _event(ExposureForm(self, shared), event_id, timestamp, own)
 
     def _new_form(self, shared: tuple[Any, ...]) -> ExposureForm:
         form = ExposureForm(self, shared)
@@ -225,67 +237,54 @@ def _attributes(named: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(named[::2], named[1::2], strict=True))
 
 
-class ExposureRecord:
-    """A finished exposure: its form, its event id and timestamp, and its own values,
-    written as a JSON line; its dict is built only when asked for (a
-    :class:`~modelflags.evidence.codec.Record`)."""
+def _line(form: ExposureForm, event_id: str, timestamp: str, own: tuple[Any, ...]) -> bytes | None:
+    """An exposure's JSON line, without its newline (None: the serializer refused a value,
+    and the event's dict is encoded, and repaired, instead). ``own`` is the pending
+    exposure's own values (see PendingExposure): its time as recorded, unit id, latency ...
+    errorType, then the attributes' names and values in turn."""
+    (_, unit, latency, first_token, cost, prompt, completion, error,
+     error_type) = own if len(own) == _OWN else own[:_OWN]  # fmt: skip
+    if form.head is None:
+        return None
+    try:
+        return b"".join((
+            # an event id and an RFC 3339 timestamp are printable ASCII without a quote
+            # or a backslash: their JSON is their text in quotes
+            b'{"event":"exposure","eventId":"', event_id.encode(),
+            b'","timestamp":"', timestamp.encode(), form.head,
+            # (the usual types inline: text needs no options, a float only inf_nan_mode)
+            to_json(unit) if type(unit) is str else _json(unit), form.middle,
+            to_json(latency, inf_nan_mode="null") if type(latency) is float
+            else _json(latency),
+            b',"timeToFirstTokenMs":', _NULL if first_token is None else _json(first_token),
+            b',"estimatedCost":', to_json(cost, inf_nan_mode="null") if type(cost) is float
+            else _json(cost),
+            b',"promptTokens":', _NULL if prompt is None else _json(prompt),
+            b',"completionTokens":', _NULL if completion is None else _json(completion),
+            b',"error":', b"true" if error is True else b"false" if error is False
+            else _json(error),
+            b',"errorType":', _NULL if error_type is None else _json(error_type),
+            b',"attributes":', b"{}}" if len(own) == _OWN
+            else _json(_attributes(own[_OWN:])) + b"}",
+        ))  # fmt: skip
+    except Exception:  # the serializer refused a value: the dict's encoding repairs it
+        return None
 
-    __slots__ = ("event_id", "form", "own", "timestamp")
 
-    def __init__(self, form: ExposureForm, event_id: str, timestamp: str, own: tuple[Any, ...]):
-        self.form = form
-        self.event_id = event_id
-        self.timestamp = timestamp
-        # the pending exposure's own values (see PendingExposure): its time as recorded, unit
-        # id, latency ... errorType, then the attributes' names and values in turn
-        self.own = own
-
-    def to_line(self) -> bytes | None:
-        """The exposure's JSON line, without its newline (None: encode :meth:`to_event`)."""
-        own = self.own
-        (_, unit, latency, first_token, cost, prompt, completion, error,
-         error_type) = own if len(own) == _OWN else own[:_OWN]  # fmt: skip
-        form = self.form
-        if form.head is None:
-            return None
-        try:
-            return b"".join((
-                # an event id and an RFC 3339 timestamp are printable ASCII without a quote
-                # or a backslash: their JSON is their text in quotes
-                b'{"event":"exposure","eventId":"', self.event_id.encode(),
-                b'","timestamp":"', self.timestamp.encode(), form.head,
-                # (the usual types inline: text needs no options, a float only inf_nan_mode)
-                to_json(unit) if type(unit) is str else _json(unit), form.middle,
-                to_json(latency, inf_nan_mode="null") if type(latency) is float
-                else _json(latency),
-                b',"timeToFirstTokenMs":', _NULL if first_token is None else _json(first_token),
-                b',"estimatedCost":', to_json(cost, inf_nan_mode="null") if type(cost) is float
-                else _json(cost),
-                b',"promptTokens":', _NULL if prompt is None else _json(prompt),
-                b',"completionTokens":', _NULL if completion is None else _json(completion),
-                b',"error":', b"true" if error is True else b"false" if error is False
-                else _json(error),
-                b',"errorType":', _NULL if error_type is None else _json(error_type),
-                b',"attributes":', b"{}}" if len(own) == _OWN
-                else _json(_attributes(own[_OWN:])) + b"}",
-            ))  # fmt: skip
-        except Exception:  # the serializer refused a value: the dict's encoding repairs it
-            return None
-
-    def to_event(self) -> Event:
-        """The exposure as a new dict."""
-        (_, unit, latency, first_token, cost, prompt, completion, error, error_type,
-         *named) = self.own  # fmt: skip
-        event = self.form.event.copy()
-        event["eventId"] = self.event_id
-        event["timestamp"] = self.timestamp
-        event["unitId"] = unit
-        event["latencyMs"] = latency
-        event["timeToFirstTokenMs"] = first_token
-        event["estimatedCost"] = cost
-        event["promptTokens"] = prompt
-        event["completionTokens"] = completion
-        event["error"] = error
-        event["errorType"] = error_type
-        event["attributes"] = _attributes(named)
-        return event
+def _event(form: ExposureForm, event_id: str, timestamp: str, own: tuple[Any, ...]) -> Event:
+    """An exposure as a new dict (``own`` as for :func:`_line`)."""
+    (_, unit, latency, first_token, cost, prompt, completion, error, error_type,
+     *named) = own  # fmt: skip
+    event = form.event.copy()
+    event["eventId"] = event_id
+    event["timestamp"] = timestamp
+    event["unitId"] = unit
+    event["latencyMs"] = latency
+    event["timeToFirstTokenMs"] = first_token
+    event["estimatedCost"] = cost
+    event["promptTokens"] = prompt
+    event["completionTokens"] = completion
+    event["error"] = error
+    event["errorType"] = error_type
+    event["attributes"] = _attributes(named)
+    return event

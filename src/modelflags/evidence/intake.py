@@ -2,10 +2,10 @@
 
 The request path only appends to :attr:`Intake.items` (a deque: no lock, no I/O; the
 dispatcher bounds it). The thread takes up to a batch at a time and turns the records into a
-:class:`~modelflags.evidence.codec.Batch`: each one built (a pending record becomes its event
-only here, off the request path) and the batch encoded once. A record that cannot be built or
-written fails alone and is counted, and values JSON cannot hold are repaired and counted, so
-one bad event never costs its neighbours.
+:class:`~modelflags.evidence.codec.Batch` of JSON lines: a pending exposure is written
+straight from its values (only here, off the request path), an event dict is encoded. A
+record that cannot be built or written fails alone and is counted, and values JSON cannot
+hold are repaired and counted, so one bad event never costs its neighbours.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from modelflags.evidence.codec import Batch, Record
+from modelflags.evidence.codec import Batch
 from modelflags.evidence.events import Build, finish
 from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.problems import Problems, describe
@@ -28,7 +28,7 @@ class Intake:
 
     def __init__(self, problems: Problems, build: Build) -> None:
         self.problems = problems
-        self.build = build  # finishes a pending exposure
+        self.build = build  # writes a pending exposure
         self.items: deque[Event | PendingExposure] = deque()
         self.lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
         self.taken = self.failed = self.repaired = 0  # counted by the thread only
@@ -41,7 +41,7 @@ class Intake:
             items = [queue.popleft() for _ in range(count)]
             self.taken += count
         try:
-            build = self.build  # (a pending exposure, the usual item, built without finish())
+            build = self.build  # (a pending exposure, the usual item, written without finish())
             events = [build(item) if type(item) is tuple else finish(item, build) for item in items]
         except Exception:
             events = self._build_one_by_one(items)
@@ -62,8 +62,8 @@ class Intake:
         self.lock = threading.Lock()
         self.taken = self.failed = self.repaired = 0
 
-    def _build_one_by_one(self, items: list[Event | PendingExposure]) -> list[Event | Record]:
-        events: list[Event | Record] = []
+    def _build_one_by_one(self, items: list[Event | PendingExposure]) -> list[Event | bytes]:
+        events: list[Event | bytes] = []
         for item in items:
             try:
                 events.append(finish(item, self.build))

@@ -38,7 +38,7 @@ class Overflow:
         build: Build,
     ) -> None:
         self.on_full = on_full
-        self.build = build  # finishes a pending exposure
+        self.build = build  # writes a pending exposure
         self.spool = spool
         self.problems = problems
         self.queue_size = queue_size
