@@ -310,6 +310,31 @@ def test_an_exposure_with_a_lone_surrogate_is_repaired_alone_in_its_batch() -> N
     assert batch.events()[0] == good_event
 
 
+def test_a_tracker_iterating_a_batch_gets_every_event_written_even_one_python_cannot_read(
+    flag_file: Path,
+) -> None:
+    """A batch decodes its lines for trackers that iterate it: an integer longer than
+    ``int()`` reads (the serializer writes it) arrives as its text, and its event is not
+    lost from the batch."""
+    memory = MemoryTracker()
+    evidence = Evidence(memory)
+    api.set_provider_and_wait(ModelFlagsProvider(flag_file, poll_interval=0), domain="big")
+    client = api.get_client(domain="big")
+    context = EvaluationContext(attributes={"conversationId": "c1"})
+    details = client.get_object_details(FLAG, {}, context)
+    huge = 10**5000
+    try:
+        for value in (1, huge, 2):
+            with evidence.exposure(details, context) as exposure:
+                exposure.record(n=value)
+        assert evidence.flush(timeout=10)
+    finally:
+        evidence.close()
+        api.shutdown()
+    assert evidence.counters["delivered"] == 3
+    assert [event["attributes"]["n"] for event in memory.events] == [1, "1" + "0" * 5000, 2]
+
+
 def test_nan_and_infinity_are_written_as_null() -> None:
     arguments = ARGUMENTS | {"latency": math.nan, "cost": math.inf}
     line = line_of(ExposureLines(ROUTE_FIELDS), details_with("v1"), arguments)

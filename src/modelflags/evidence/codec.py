@@ -191,8 +191,19 @@ def encode_lines(events: Sequence[Event]) -> bytes:
     return Batch.encode(list(events))[0].data
 
 
+def _whole_number(text: str) -> int | str:
+    """A JSON integer; its text when it has more digits than ``int()`` reads (Python's
+    limit against slow conversions, ``sys.get_int_max_str_digits()``), which the writer's
+    serializer has none of."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def decode_lines(data: bytes) -> list[Event]:
-    """The events in JSON-lines bytes; lines that are not a JSON object are skipped."""
+    """The events in JSON-lines bytes; lines that are not a JSON object are skipped (every
+    line the codec writes is one: an integer too long for ``int()`` is read as its text)."""
     events: list[Event] = []
     for line in data.split(b"\n"):
         if not line.strip():
@@ -200,7 +211,10 @@ def decode_lines(data: bytes) -> list[Event]:
         try:
             event = json.loads(line)
         except ValueError:
-            continue
+            try:
+                event = json.loads(line, parse_int=_whole_number)
+            except ValueError:
+                continue
         if isinstance(event, dict):
             events.append(event)
     return events

@@ -133,8 +133,8 @@ def _route_reader(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 class ExposureLines:
-    """Builds an Evidence's exposure records: its route fields, its keys, its forms, and
-    the privacy applied to them (None: none that changes events)."""
+    """Writes an Evidence's exposures: its route fields, its keys, its forms, and the
+    privacy applied to them (None: none that changes events)."""
 
     __slots__ = ("_forms", "_route_values", "_shared", "keys", "privacy", "route_fields")
 
@@ -205,7 +205,7 @@ class ExposureLines:
 
     def event(self, pending: PendingExposure, event_id: str, timestamp: str) -> Event:
         """The dict of a :meth:`pending` exposure, with the given event id and timestamp:
-        the event :meth:`line` writes."""
+        the event whose encoding :meth:`line` writes (before any repair the codec makes)."""
         shared = pending[: self._shared]
         own = pending[self._shared :]
         if self.privacy is not None:
