@@ -203,15 +203,6 @@ class ExposureLines:
         line = _line(form, event_id, timestamp, own)
         return _event(form, event_id, timestamp, own) if line is None else line
 
-    def event(self, pending: PendingExposure, event_id: str, timestamp: str) -> Event:
-        """The dict of a :meth:`pending` exposure, with the given event id and timestamp:
-        the event whose encoding :meth:`line` writes (before any repair the codec makes)."""
-        shared = pending[: self._shared]
-        own = pending[self._shared :]
-        if self.privacy is not None:
-            own = _private(own, self.privacy)
-        return _event(ExposureForm(self, shared), event_id, timestamp, own)
-
     def _new_form(self, shared: tuple[Any, ...]) -> ExposureForm:
         form = ExposureForm(self, shared)
         if form.reusable:
