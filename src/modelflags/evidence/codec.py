@@ -130,13 +130,13 @@ class Batch(Sequence[Event]):
         lines: list[bytes] = []
         repaired = dropped = 0
         for item in items:
-            if type(item) is bytes:
+            if isinstance(item, bytes):
                 lines.append(item)
                 continue
             try:
                 lines.append(to_json(item, inf_nan_mode="null", fallback=fallback_text))
             except Exception:
-                line = encode(item)  # type: ignore[arg-type]
+                line = encode(item)
                 if line is None:
                     dropped += 1
                     continue

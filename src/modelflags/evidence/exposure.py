@@ -3,7 +3,7 @@
 It keeps references and a few numbers; when it is sent it queues a snapshot of plain values
 (:meth:`~modelflags.evidence.exposure_lines.ExposureLines.pending`: the evaluation's facts,
 the route fields of the value that ran, the allowed context attributes, what was measured),
-which the background thread writes as a JSON line, a dict only if a tracker asks for one.
+which the background thread writes as a JSON line (no event dict in between).
 """
 
 from __future__ import annotations
