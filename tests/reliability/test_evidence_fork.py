@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from preloaded_gunicorn import PreloadedGunicorn
 
+import modelflags
 from modelflags import Evidence, JsonlTracker, Resolution, read_events
 from modelflags.evidence import recorder
 
@@ -44,9 +45,11 @@ APP = """\
 import os, time
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
-from modelflags import Evidence, JsonlTracker, ModelFlagsProvider
+import modelflags
+from modelflags import Evidence, ModelFlagsProvider
 
-evidence = Evidence(JsonlTracker(os.environ["EVENTS"]), flush_interval=0.05)
+tracker = getattr(modelflags, os.environ["TRACKER"])(os.environ["EVENTS"])
+evidence = Evidence(tracker, flush_interval=0.05)
 api.set_provider_and_wait(ModelFlagsProvider(os.environ["FLAGS"], evidence=evidence))
 client = api.get_client()
 
@@ -66,8 +69,8 @@ def app(environ, start_response):
 class Server(PreloadedGunicorn):
     """gunicorn --preload serving APP with two sync workers on a Unix socket."""
 
-    def __init__(self, folder: Path, flags: Path, events: Path) -> None:
-        env = {"FLAGS": str(flags), "EVENTS": str(events)}
+    def __init__(self, folder: Path, flags: Path, events: Path, tracker: str) -> None:
+        env = {"FLAGS": str(flags), "EVENTS": str(events), "TRACKER": tracker}
         super().__init__(folder, "evidence_app", APP, env, graceful_timeout=5)
 
     def ask(self, requests: range) -> Counter[int]:
@@ -80,13 +83,17 @@ class Server(PreloadedGunicorn):
             return Counter(pool.map(one, requests))
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+TRACKERS = ["JsonlTracker", "JsonlProcessTracker"]
+"""Written in the evidence thread, and by a writer process (one per worker)."""
+
+
+@pytest.fixture(params=TRACKERS)
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
     flags = tmp_path / "flags.yaml"
     flags.write_text(FLAGS)
     # A short folder of its own: a Unix socket path is limited to about 100 bytes.
     with tempfile.TemporaryDirectory(prefix="mf-") as folder:
-        running = Server(Path(folder), flags, tmp_path / "events.jsonl")
+        running = Server(Path(folder), flags, tmp_path / "events.jsonl", request.param)
         yield running
         running.close()
 
@@ -129,9 +136,12 @@ def record_in_child(evidence: Evidence, start: int) -> None:
         evidence.exposure(ROUTE).record(pid=os.getpid(), request=i)
 
 
-def test_multiprocessing_fork_children_deliver_without_a_flush(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tracker", TRACKERS)
+def test_multiprocessing_fork_children_deliver_without_a_flush(
+    tmp_path: Path, tracker: str
+) -> None:
     path = tmp_path / "events.jsonl"
-    evidence = Evidence(JsonlTracker(path), flush_interval=3600)  # only exit delivers
+    evidence = Evidence(getattr(modelflags, tracker)(path), flush_interval=3600)  # exit delivers
     fork = multiprocessing.get_context("fork")
     children = [fork.Process(target=record_in_child, args=(evidence, n * 100)) for n in range(2)]
     for child in children:

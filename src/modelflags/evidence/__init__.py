@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from modelflags.evidence.events import ROUTE_FIELDS
     from modelflags.evidence.exposure import Exposure
     from modelflags.evidence.http_tracker import HttpTracker
+    from modelflags.evidence.jsonl_process import JsonlProcessTracker
     from modelflags.evidence.jsonl_tracker import JsonlTracker, StdoutTracker, rotated_files
     from modelflags.evidence.lookups import FlagLookup
     from modelflags.evidence.otel import evaluation_attributes, otel_attributes
@@ -41,6 +42,7 @@ __all__ = [
     "Exposure",
     "FlagLookup",
     "HttpTracker",
+    "JsonlProcessTracker",
     "JsonlTracker",
     "MemoryTracker",
     "OnFull",
@@ -65,6 +67,7 @@ _HOMES = {
     "ROUTE_FIELDS": ".events",
     "Exposure": ".exposure",
     "HttpTracker": ".http_tracker",
+    "JsonlProcessTracker": ".jsonl_process",
     "JsonlTracker": ".jsonl_tracker",
     "StdoutTracker": ".jsonl_tracker",
     "rotated_files": ".jsonl_tracker",

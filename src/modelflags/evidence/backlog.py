@@ -76,5 +76,5 @@ class Backlog:
         rest = batch.rest(settled)
         if self.spool is not None:
             self.set_aside(rest)
-        else:
+        elif rest:
             self.held = rest  # the oldest events: offered first once the backoff ends

@@ -1,5 +1,8 @@
 """Offering one batch to a tracker, what came of it, and when to try again.
 
+:class:`Pipelined` is the other way a tracker may take events: records sent in large messages
+to a writer of its own, several in flight, each confirmed by a :class:`Receipt` once written.
+
 :func:`offer` turns a tracker's answer into an :class:`Outcome`: a settled prefix of the
 batch (delivered, or failed for good) and, when the tracker was unavailable, the error that
 says so; everything after the prefix is offered again later, in order. A rejected batch is
@@ -15,13 +18,18 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from modelflags.evidence.codec import Batch
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.tracker import BatchRejected, Tracker, TrackerUnavailable
 
-__all__ = ["Backoff", "Outcome", "offer"]
+if TYPE_CHECKING:
+    from modelflags.evidence.exposure_lines import ExposureLines
+    from modelflags.evidence.intake import Record
+
+__all__ = ["Backoff", "Confirmations", "Outcome", "Pipelined", "Receipt", "offer"]
 
 
 @dataclass
@@ -69,6 +77,54 @@ def offer(tracker: Tracker, batch: Batch, timeout: float | None, problems: Probl
         else:
             outcome.failed += len(part)
     return outcome
+
+
+class Receipt(NamedTuple):
+    """A writer's answer to one message: its events, how many were written (``delivered``),
+    repaired and failed (could not be built or written), and the error that stopped the
+    writer (then nothing of the message was written)."""
+
+    events: int
+    delivered: int = 0
+    repaired: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Confirmations:
+    """Receipts of the messages sent, in order, and, when the writer failed, why: every
+    message after the receipts was then not written."""
+
+    receipts: list[Receipt] = field(default_factory=list)
+    unavailable: TrackerUnavailable | None = None
+
+
+@runtime_checkable
+class Pipelined(Protocol):
+    """A tracker that is sent queued records, not encoded batches, and confirms them later
+    (:class:`~modelflags.evidence.jsonl_process.JsonlProcessTracker`). The dispatcher counts
+    an event delivered only on its receipt; when the writer fails, every event not yet
+    confirmed is encoded in the application's process and kept, as for an unavailable
+    tracker. Batches waiting for a retry are still offered whole (``emit``)."""
+
+    send_size: int
+    """The most records in one message."""
+    window: int
+    """The most messages in flight."""
+
+    def send(self, records: list[Record], lines: ExposureLines, timeout: float | None) -> None:
+        """Hand ``records`` over (``lines`` writes their exposures); never raises."""
+        ...
+
+    def confirmed(self, wait: float | None) -> Confirmations:
+        """The receipts that arrived, waiting up to ``wait`` seconds for one (None: as long
+        as the tracker's own limit allows), and the failure, if the writer failed."""
+        ...
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: what is in flight is the parent's."""
+        ...
 
 
 class Backoff:

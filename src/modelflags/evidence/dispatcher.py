@@ -14,6 +14,11 @@ decided here, in one place:
 * **rejected**: the batch is offered again in halves, down to single events; what is still
   refused is ``failed`` (:func:`~modelflags.evidence.delivery.offer`).
 * **a full queue**: see :class:`~modelflags.evidence.overflow.Overflow`.
+* **a pipelined tracker** (:class:`~modelflags.evidence.delivery.Pipelined`, a writer
+  process): queued records are sent as they are, up to ``window`` messages in flight, and
+  counted ``delivered`` on their receipts; when the writer fails, what it did not confirm is
+  encoded here and kept as above. Whatever waits (held or spooled) is offered whole, once
+  every message in flight is confirmed, so order is kept.
 * **flush and close** keep their time limits: a request is given the time that is left
   before close's deadline, and what is not delivered by then is spilled, or counted as
   dropped; a tracker that ignores its timeout is left behind (see :meth:`end_close`).
@@ -26,18 +31,18 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 
 from modelflags.evidence.backlog import Backlog, Source
 from modelflags.evidence.codec import Batch
-from modelflags.evidence.delivery import Backoff, Outcome, offer
-from modelflags.evidence.events import Build
-from modelflags.evidence.exposure_lines import PendingExposure
+from modelflags.evidence.delivery import Backoff, Confirmations, Outcome, Pipelined, offer
+from modelflags.evidence.exposure_lines import ExposureLines
 from modelflags.evidence.flushes import Flushes
-from modelflags.evidence.intake import Intake
+from modelflags.evidence.intake import Intake, Record
 from modelflags.evidence.overflow import OnFull, Overflow
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.spool import Spool
-from modelflags.evidence.tracker import Event, Tracker
+from modelflags.evidence.tracker import Tracker
 
 __all__ = ["Dispatcher", "OnFull"]
 
@@ -48,8 +53,9 @@ ADOPT_INTERVAL = 30.0
 class Dispatcher:
     """Moves events from a bounded in-memory queue to a tracker, in a daemon thread.
 
-    ``build`` writes a pending exposure (the Evidence's ``ExposureLines.line``), in the
-    thread or, for an event spilled while the queue is full, in the application's.
+    ``lines`` writes pending exposures (the Evidence's), in the thread or, for an event
+    spilled while the queue is full, in the application's (or in a pipelined tracker's
+    writer).
     """
 
     def __init__(
@@ -64,7 +70,7 @@ class Dispatcher:
         backoff: float = 0.2,
         max_backoff: float = 30.0,
         spill_max_bytes: int = 1024**3,
-        build: Build,
+        lines: ExposureLines,
     ) -> None:
         on_full = on_full or ("spill" if spill_dir is not None else "drop")
         if on_full not in ("drop", "spill"):
@@ -84,14 +90,18 @@ class Dispatcher:
             except OSError as error:  # run without: waiting events stay in memory
                 self.problems.raised("spool", "evidence spool cannot be written",
                                      error=describe(error))  # fmt: skip
-        self.overflow = Overflow(on_full, self.spool, self.problems, self.queue_size, build)
+        self.lines = lines
+        self.overflow = Overflow(on_full, self.spool, self.problems, self.queue_size, lines.line)
         self.flushes = Flushes()
-        self.intake = Intake(self.problems, build)
+        self.intake = Intake(self.problems, lines.line)
         self.backlog = Backlog(self.spool, self.problems)
         self.delivered = self.failed = self.retries = 0  # counted by the thread only
         self._queue = self.intake.items  # bound here: submit() looks up one attribute
         self._settle = threading.Lock()  # the thread's state vs an abandoning close()
         self._in_flight: tuple[Batch, Source] | None = None
+        self._pipeline = tracker if isinstance(tracker, Pipelined) else None
+        self._sent: deque[list[Record]] = deque()  # sent to the pipeline, not yet confirmed
+        self._sent_events = 0
         self._next_adopt = 0.0
         self._idle_flush = False  # events were delivered since the tracker last flushed
         self._wake = threading.Event()
@@ -106,7 +116,7 @@ class Dispatcher:
 
     # -- request path ----------------------------------------------------------------------
 
-    def submit(self, event: Event | PendingExposure) -> None:
+    def submit(self, event: Record) -> None:
         """Queue one event (or a pending exposure); never blocks on I/O, never raises."""
         queue = self._queue
         if len(queue) < self.queue_size and not self._closed:
@@ -139,9 +149,10 @@ class Dispatcher:
 
     @property
     def queued(self) -> int:
-        """Events in memory: queued, held for a retry, or being offered to the tracker."""
+        """Events in memory: queued, held for a retry, being offered to the tracker, or sent
+        to a pipelined one and not yet confirmed."""
         held, in_flight = self.backlog.held, self._in_flight
-        queued = len(self._queue) + (len(held) if held is not None else 0)
+        queued = len(self._queue) + (len(held) if held is not None else 0) + self._sent_events
         if in_flight is not None and in_flight[1] == "queue":
             queued += len(in_flight[0])
         return queued
@@ -231,6 +242,9 @@ class Dispatcher:
         self.backoff = Backoff(self.backoff.base, self.backoff.cap)
         self.backlog = Backlog(self.spool, self.problems)
         self._in_flight = None
+        self._sent, self._sent_events = deque(), 0
+        if self._pipeline is not None:
+            self._pipeline.after_fork_in_child()
         self.delivered = self.failed = self.retries = 0
         if self._closed:
             return
@@ -254,7 +268,7 @@ class Dispatcher:
                 if self._closed and self._closing_done():
                     self._finish()
                     return
-                if self._idle_flush and not self._queue:
+                if self._idle_flush and not self._queue and not self._sent:
                     self._idle_flush = False  # quiet now: let the tracker sync its file
                     self._tracker_flush(self.flush_interval)
             except Exception as error:  # a bug here must not stop delivery for good
@@ -268,6 +282,8 @@ class Dispatcher:
             wait = min(wait, self.backoff.next_try - now)
         if self._cutoff is not None:
             wait = min(wait, self._cutoff - now)
+        if self._sent:  # receipts to collect
+            wait = min(wait, 0.01)
         return max(0.001, wait)
 
     def _round(self) -> None:
@@ -287,6 +303,16 @@ class Dispatcher:
 
     def _offer_oldest(self) -> bool:
         """Offer the oldest waiting batch to the tracker; False when there was none."""
+        pipeline = self._pipeline
+        if pipeline is not None:
+            waits = self.backlog.held is not None or bool(self.spool)
+            if self._sent and (waits or not self._queue or len(self._sent) >= pipeline.window):
+                wait = self._time_left()  # a full window, or waiting before a whole batch
+                if not self._queue and not waits:  # idle: a short wait, then a look round
+                    wait = 0.05 if wait is None else min(0.05, wait)
+                return self._confirm(pipeline, wait)
+            if self._queue and not waits:
+                return self._send_queued(pipeline)
         with self._settle:
             if self._abandoned:
                 return False
@@ -308,6 +334,46 @@ class Dispatcher:
                 self._settled(batch, source, outcome)
             self._complete_flushes()
         return True
+
+    def _send_queued(self, pipeline: Pipelined) -> bool:
+        """Send the next queued records to the pipelined tracker; collect receipts."""
+        with self._settle:
+            if self._abandoned:
+                return False
+            records = self.intake.take_records(pipeline.send_size)
+            self._sent.append(records)
+            self._sent_events += len(records)
+        pipeline.send(records, self.lines, self._time_left())
+        self._confirm(pipeline, 0.0)
+        return True
+
+    def _confirm(self, pipeline: Pipelined, wait: float | None) -> bool:
+        """Count the receipts that arrive within ``wait`` seconds (None: until one does);
+        when the writer failed, keep what it did not confirm. False when nothing came."""
+        confirmations = pipeline.confirmed(wait)
+        with self._settle:
+            if self._abandoned:
+                return False
+            self._confirmed(confirmations)
+            self._complete_flushes()
+        return bool(confirmations.receipts) or confirmations.unavailable is not None
+
+    def _confirmed(self, confirmations: Confirmations) -> None:
+        """Count receipts; on a failure, the records sent after them wait (with _settle)."""
+        for receipt in confirmations.receipts:
+            self._sent_events -= len(self._sent.popleft())
+            self.delivered += receipt.delivered
+            self._idle_flush = self._idle_flush or receipt.delivered > 0
+            self.intake.count(receipt.repaired, receipt.failed, "a writer could not write it")
+        if confirmations.unavailable is not None and self._sent:
+            batch = self.intake.encode(self._take_sent())
+            self._settled(batch, "queue", Outcome(unavailable=confirmations.unavailable))
+
+    def _take_sent(self) -> list[Record]:
+        """Every record sent and not confirmed, oldest first (with _settle)."""
+        records = [record for message in self._sent for record in message]
+        self._sent, self._sent_events = deque(), 0
+        return records
 
     def _spill_queue(self) -> None:
         with self._settle:
@@ -343,7 +409,8 @@ class Dispatcher:
         """Tell the flushes whose events are all settled (called with _settle held)."""
         if not self.flushes:
             return
-        ready = self.flushes.ready(self.intake.taken, self.backlog.held is not None, self.spool)
+        in_memory = self.backlog.held is not None or bool(self._sent)
+        ready = self.flushes.ready(self.intake.taken, in_memory, self.spool)
         if ready:
             synced = self._tracker_flush(self.flushes.time_left(ready))
             self.flushes.complete(ready, synced, self._lost())
@@ -354,11 +421,15 @@ class Dispatcher:
         """Closing, and nothing more can be delivered in time (or nothing is left)."""
         if self._cutoff is not None and time.monotonic() >= self._cutoff:
             return True
-        nothing_left = not self._queue and self.backlog.held is None and not self.spool
+        nothing_left = (
+            not self._queue and self.backlog.held is None and not self._sent and not self.spool
+        )
         return nothing_left or (self._cutoff is not None and self.backoff.next_try >= self._cutoff)
 
     def _finish(self) -> None:
         """Closing: spill (or drop) what is left, sync and close the tracker."""
+        if self._pipeline is not None and self._sent:
+            self._confirm(self._pipeline, 0.0)  # what was written meanwhile
         with self._settle:
             if self._finished:
                 return
@@ -375,6 +446,8 @@ class Dispatcher:
     def _set_aside_the_rest(self) -> None:
         """Everything still in memory goes to the spool, or is counted as dropped."""
         self.backlog.set_aside_held()
+        if self._sent:  # (a writer may still write some: readers de-duplicate by eventId)
+            self.backlog.set_aside(self.intake.encode(self._take_sent()))
         while self._queue:
             self.backlog.set_aside(self.intake.take(self.batch_size))
 

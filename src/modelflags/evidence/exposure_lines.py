@@ -146,6 +146,10 @@ class ExposureLines:
         self._shared = len(_SHARED) + len(route_fields)  # values a pending exposure starts with
         self._forms: dict[tuple[Any, ...], ExposureForm] = {}
 
+    def __reduce__(self) -> tuple[type[ExposureLines], tuple[Any, ...]]:
+        """Pickled as its options (a writer process makes its own forms)."""
+        return ExposureLines, (self.route_fields, self.privacy)
+
     def pending(  # noqa: PLR0917 -- positional on purpose: one call per exposure
         self,
         details: Any,

@@ -53,11 +53,13 @@ class Flushes:
                 self._waiters.remove(waiter)
 
     def ready(self, taken: int, held: bool, spool: Spool | None) -> list[Waiter]:
-        """Take out the waiters whose events are all settled."""
+        """Take out the waiters whose events are all settled (``held``: some taken events
+        are still in memory, held for a retry or not yet confirmed)."""
         ready = []
         with self._lock:
             for waiter in self._waiters:
-                if waiter.mark is None and taken >= waiter.target:
+                # (events still in memory may yet go to the spool: marked once they left)
+                if waiter.mark is None and taken >= waiter.target and not held:
                     waiter.mark = spool.appended if spool is not None else 0
                 if waiter.mark is not None and not held and _spool_settled(spool, waiter.mark):
                     ready.append(waiter)

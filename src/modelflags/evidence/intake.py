@@ -1,17 +1,20 @@
 """``Intake``: the bounded queue between the request path and the dispatcher's thread.
 
 The request path only appends to :attr:`Intake.items` (a deque: no lock, no I/O; the
-dispatcher bounds it). The thread takes up to a batch at a time and turns the records into a
-:class:`~modelflags.evidence.codec.Batch` of JSON lines: a pending exposure is written
-straight from its values (only here, off the request path), an event dict is encoded. A
-record that cannot be built or written fails alone and is counted, and values JSON cannot
-hold are repaired and counted, so one bad event never costs its neighbours.
+dispatcher bounds it). The thread takes up to a batch at a time (:meth:`Intake.take_records`)
+and turns the records into a :class:`~modelflags.evidence.codec.Batch` of JSON lines
+(:func:`encode_records`): a pending exposure is written straight from its values (only here,
+off the request path), an event dict is encoded. A record that cannot be built or written
+fails alone and is counted, and values JSON cannot hold are repaired and counted, so one bad
+event never costs its neighbours. A background writer
+(:mod:`modelflags.evidence.jsonl_writer`) encodes the records it is sent the same way.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from typing import NamedTuple
 
 from modelflags.evidence.codec import Batch
 from modelflags.evidence.events import Build, finish
@@ -19,7 +22,39 @@ from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.tracker import Event
 
-__all__ = ["Intake"]
+__all__ = ["Encoded", "Intake", "Record", "encode_records"]
+
+Record = Event | PendingExposure
+"""What the request path queues: an event dict (an outcome) or a pending exposure."""
+
+
+class Encoded(NamedTuple):
+    """Records encoded: the batch, how many values were repaired, how many records failed
+    (could not be built or written, even repaired), and the first such failure."""
+
+    batch: Batch
+    repaired: int = 0
+    failed: int = 0
+    error: str | None = None
+
+
+def encode_records(records: list[Record], build: Build) -> Encoded:
+    """``records`` as a batch of JSON lines; ``build`` writes a pending exposure."""
+    error = None
+    try:  # (a pending exposure, the usual record, is written without finish())
+        items = [build(item) if type(item) is tuple else finish(item, build) for item in records]
+    except Exception:
+        items, error = [], None
+        for item in records:
+            try:
+                items.append(finish(item, build))
+            except Exception as failure:  # one unreadable record fails alone
+                error = error or describe(failure)
+    built_failed = len(records) - len(items)
+    batch, repaired, unwritable = Batch.encode(items)
+    if unwritable and error is None:
+        error = "an event could not be written, even repaired"
+    return Encoded(batch, repaired, built_failed + unwritable, error)
 
 
 class Intake:
@@ -29,31 +64,39 @@ class Intake:
     def __init__(self, problems: Problems, build: Build) -> None:
         self.problems = problems
         self.build = build  # writes a pending exposure
-        self.items: deque[Event | PendingExposure] = deque()
+        self.items: deque[Record] = deque()
         self.lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
         self.taken = self.failed = self.repaired = 0  # counted by the thread only
 
     def take(self, batch_size: int) -> Batch:
         """The next ``batch_size`` queued records, built and encoded."""
+        return self.encode(self.take_records(batch_size))
+
+    def take_records(self, count: int) -> list[Record]:
+        """The next ``count`` queued records, as they are."""
         queue = self.items
         with self.lock:
-            count = min(batch_size, len(queue))
-            items = [queue.popleft() for _ in range(count)]
+            count = min(count, len(queue))
+            records = [queue.popleft() for _ in range(count)]
             self.taken += count
-        try:
-            build = self.build  # (a pending exposure, the usual item, written without finish())
-            events = [build(item) if type(item) is tuple else finish(item, build) for item in items]
-        except Exception:
-            events = self._build_one_by_one(items)
-        batch, repaired, unwritable = Batch.encode(events)
+        return records
+
+    def encode(self, records: list[Record]) -> Batch:
+        """Records taken, as a batch (what could not be built or written counted)."""
+        encoded = encode_records(records, self.build)
+        self.count(encoded.repaired, encoded.failed, encoded.error)
+        return encoded.batch
+
+    def count(self, repaired: int, failed: int, error: str | None) -> None:
+        """Count (and log once) the values encoding repaired and the records that failed."""
         if repaired:
             self.repaired += repaired
             self.problems.raised("repaired", "evidence values JSON cannot hold were repaired",
                                  level="warning")  # fmt: skip
-        if unwritable:
-            self.failed += unwritable
-            self.problems.raised("unwritable", "an evidence event could not be written")
-        return batch
+        if failed:
+            self.failed += failed
+            self.problems.raised("unwritable", "an evidence event could not be built or "
+                                 "written", error=error)  # fmt: skip
 
     def after_fork_in_child(self) -> None:
         """In a forked child: the parent's queued records stay the parent's; a fresh lock
@@ -61,14 +104,3 @@ class Intake:
         self.items.clear()
         self.lock = threading.Lock()
         self.taken = self.failed = self.repaired = 0
-
-    def _build_one_by_one(self, items: list[Event | PendingExposure]) -> list[Event | bytes]:
-        events: list[Event | bytes] = []
-        for item in items:
-            try:
-                events.append(finish(item, self.build))
-            except Exception as error:  # one unreadable record fails alone
-                self.failed += 1
-                self.problems.raised("build", "an evidence event could not be built",
-                                     error=describe(error))  # fmt: skip
-        return events

@@ -165,7 +165,7 @@ class Evidence:
             backoff=backoff,
             max_backoff=max_backoff,
             spill_max_bytes=spill_max_bytes,
-            build=self._lines.line,
+            lines=self._lines,
         )
         self._attribution = Attribution()
         _live.add(self._dispatcher)

@@ -3,6 +3,8 @@
 ======================  ============================================
 ``jsonl:///abs/path``   :class:`JsonlTracker` on an absolute path
 ``jsonl:relative/path`` :class:`JsonlTracker` on a relative path
+``jsonl:///p?writer=process``
+                        :class:`JsonlProcessTracker` (a writer process)
 ``https://...``         :class:`HttpTracker` posting to that URL
 ``stdout:``             :class:`StdoutTracker` (JSON lines)
 ``structlog:``          :class:`StructlogTracker`
@@ -14,10 +16,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from modelflags.errors import ModelFlagsError
 from modelflags.evidence.http_tracker import HttpTracker
+from modelflags.evidence.jsonl_process import JsonlProcessTracker
 from modelflags.evidence.jsonl_tracker import JsonlTracker, StdoutTracker
 from modelflags.evidence.structlog_tracker import StructlogTracker
 from modelflags.evidence.tracker import MemoryTracker, Tracker
@@ -34,6 +37,11 @@ def tracker_from_url(url: str) -> Tracker:
         path = unquote(parts.netloc + parts.path)
         if not path:
             raise ModelFlagsError(f"{url!r}: a jsonl tracker URL needs a path")
+        writer = parse_qs(parts.query).get("writer", ["thread"])
+        if writer == ["process"]:
+            return JsonlProcessTracker(path)
+        if writer != ["thread"]:
+            raise ModelFlagsError(f"{url!r}: writer must be 'thread' or 'process'")
         return JsonlTracker(path)
     if scheme in ("http", "https"):
         try:

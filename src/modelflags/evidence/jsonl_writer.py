@@ -1,0 +1,115 @@
+"""The writer process of a :class:`~modelflags.evidence.jsonl_process.JsonlProcessTracker`.
+
+Run as ``python -m modelflags.evidence.jsonl_writer`` by the tracker, never by hand. It reads
+frames from standard input: first its options (the file, rotation, fsync, and how exposures
+are written), then messages, in order:
+
+* ``("records", records)``: queued records as the request path made them, encoded here
+  exactly as the application's process would (:func:`~modelflags.evidence.intake.
+  encode_records`) and appended to the file;
+* ``("lines", data, count, repaired, failed)``: lines encoded by the application's process;
+* ``("flush",)``: fsync, as :meth:`JsonlTracker.flush`.
+
+Each message is answered on standard output by one
+:class:`~modelflags.evidence.delivery.Receipt`, once its lines are
+written. A write that fails is answered with the error and ends the process: the tracker
+then reports the writer unavailable, and the dispatcher keeps every event not yet confirmed.
+At the end of its input (the application closed the tracker, or died) it writes what it was
+sent and exits. A reader thread drains the pipe while the main thread encodes, so the
+application's process is never kept waiting on a full pipe.
+
+Frames are a 4-byte little-endian length and a pickle. Records are unpickled without any
+class (:class:`PlainUnpickler`): the tracker sends only plain values this way.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import queue
+import struct
+import sys
+import threading
+from typing import IO, Any
+
+from modelflags.evidence.codec import Batch
+from modelflags.evidence.delivery import Receipt
+from modelflags.evidence.intake import encode_records
+from modelflags.evidence.jsonl_tracker import JsonlTracker
+
+__all__ = ["HEADER", "PlainUnpickler", "main", "read_frame"]
+
+HEADER = struct.Struct("<I")
+"""A frame's length, before its pickle."""
+
+
+class PlainUnpickler(pickle.Unpickler):
+    """Reads plain values only (None, bools, numbers, text, bytes, lists, tuples, dicts,
+    sets): a frame naming any class or function is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"a record refers to {module}.{name}")
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """The next frame's pickle, or None at the end of the input."""
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(head)
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def _answer(out: IO[bytes], receipt: Receipt) -> None:
+    data = pickle.dumps(tuple(receipt), protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(HEADER.pack(len(data)) + data)
+    out.flush()
+
+
+def _handle(message: tuple[Any, ...], tracker: JsonlTracker, build: Any) -> Receipt:
+    kind = message[0]
+    if kind == "records":
+        records = message[1]
+        encoded = encode_records(records, build)
+        if encoded.batch:
+            tracker.emit(encoded.batch)
+        return Receipt(len(records), len(encoded.batch), encoded.repaired, encoded.failed)
+    if kind == "lines":
+        _, data, count, repaired, failed = message
+        if data:
+            tracker.emit(Batch(data, count))
+        return Receipt(count + failed, count, repaired, failed)
+    tracker.flush()
+    return Receipt(0)
+
+
+def main() -> int:
+    """Write what the application sends until its end; 1 when a write failed."""
+    source, out = sys.stdin.buffer, sys.stdout.buffer
+    options = read_frame(source)
+    if options is None:
+        return 0
+    path, rotate_bytes, fsync, lines = pickle.loads(options)
+    tracker = JsonlTracker(path, rotate_bytes=rotate_bytes, fsync=fsync)
+    frames: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def drain() -> None:
+        while (frame := read_frame(source)) is not None:
+            frames.put(frame)
+        frames.put(None)
+
+    threading.Thread(target=drain, name="modelflags-writer-input", daemon=True).start()
+    while (frame := frames.get()) is not None:
+        try:
+            receipt = _handle(PlainUnpickler(io.BytesIO(frame)).load(), tracker, lines.line)
+        except Exception as error:
+            _answer(out, Receipt(0, error=f"{type(error).__name__}: {error}"))
+            return 1
+        _answer(out, receipt)
+    tracker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
