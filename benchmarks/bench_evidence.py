@@ -61,15 +61,16 @@ import gzip
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -311,9 +312,7 @@ def jsonl_throughput(pairs: list[Pair], folder: Path) -> dict[str, Any]:
     del memory
 
     emit_s: list[float] = []
-    e2e_s: list[float] = []
-    process_s: list[float] = []
-    process_cpu: list[float] = []
+    ends: dict[tuple[str, bool], list[dict[str, Any]]] = defaultdict(list)
     thread_s: list[float] = []
     checks: list[dict[str, Any]] = []
     gc_ns = {"emit": 0, "e2e": 0}
@@ -334,42 +333,17 @@ def jsonl_throughput(pairs: list[Pair], folder: Path) -> dict[str, Any]:
         checks.append(check_jsonl(path, EVENTS))
         path.unlink()
 
-        # (b) end to end: record while the dispatcher drains, until flush() returns
-        path = folder / f"e2e-{repeat}.jsonl"
-        # queue_size=EVENTS: the application records faster than any tracker takes events;
-        # a smaller queue would drop (counted) instead of measuring sustained delivery.
-        evidence = modelflags.Evidence(modelflags.JsonlTracker(path), queue_size=EVENTS)
-        gc.collect()
-        with GcClock().installed() as clock:
-            t0 = time.perf_counter_ns()
-            record_all(evidence, batch)
-            evidence.flush(None)
-            e2e_s.append((time.perf_counter_ns() - t0) / 1e9)
-        gc_ns["e2e"] += clock.ns
-        evidence.close()
-        check = check_jsonl(path, EVENTS)
-        check["dropped"] = evidence.counters["dropped"]
-        check["ok"] = check["ok"] and check["dropped"] == 0
-        checks.append(check)
-        path.unlink()
-
-        # (b') end to end through a writer process
-        path = folder / f"process-{repeat}.jsonl"
-        writer = modelflags.Evidence(modelflags.JsonlProcessTracker(path), queue_size=EVENTS)
-        record_all(writer, batch[:1])  # starts the writer process, untimed
-        writer.flush(None)
-        gc.collect()
-        c0, t0 = time.process_time(), time.perf_counter_ns()
-        record_all(writer, batch)
-        writer.flush(None)
-        process_s.append((time.perf_counter_ns() - t0) / 1e9)
-        process_cpu.append(time.process_time() - c0)
-        writer.close()
-        check = check_jsonl(path, EVENTS + 1)
-        check["dropped"] = writer.counters["dropped"]
-        check["ok"] = check["ok"] and check["dropped"] == 0
-        checks.append(check)
-        path.unlink()
+        # (b) end to end: record while the dispatcher drains, until flush() returns, to a
+        # JsonlTracker and (b') to a JsonlProcessTracker, with both cores free and with one
+        # kept busy by another process
+        for name, kind in (("thread", modelflags.JsonlTracker),
+                           ("process", modelflags.JsonlProcessTracker)):  # fmt: skip
+            for busy in (False, True):
+                run = end_to_end(kind, folder / f"{name}-{busy}-{repeat}.jsonl", batch, busy)
+                ends[name, busy].append(run)
+                checks.append(run["check"])
+                if name == "thread" and not busy:
+                    gc_ns["e2e"] += run["gc_ns"]
 
         # (c) the thread alone: queued while it sleeps, then drained in batches of 512
         path = folder / f"thread-{repeat}.jsonl"
@@ -392,15 +366,66 @@ def jsonl_throughput(pairs: list[Pair], folder: Path) -> dict[str, Any]:
         "ok": ok,
         "checks": checks,
         "emit_per_s": [EVENTS / s for s in emit_s],
-        "e2e_per_s": [EVENTS / s for s in e2e_s],
-        "process_per_s": [EVENTS / s for s in process_s],
-        "process_cpu_us": [s / EVENTS * 1e6 for s in process_cpu],
+        "end_to_end": {
+            f"{name}{', one core busy' if busy else ''}": {
+                "per_s": [EVENTS / run["seconds"] for run in runs],
+                "app_cpu_us": [run["app_cpu"] / EVENTS * 1e6 for run in runs],
+                "writer_cpu_us": [run["writer_cpu"] / EVENTS * 1e6 for run in runs],
+            }
+            for (name, busy), runs in ends.items()
+        },
         "thread_us": [s / EVENTS * 1e6 for s in thread_s],
         "gc_share": {
             "emit": gc_ns["emit"] / 1e9 / sum(emit_s),
-            "e2e": gc_ns["e2e"] / 1e9 / sum(e2e_s),
+            "e2e": gc_ns["e2e"] / 1e9 / sum(run["seconds"] for run in ends["thread", False]),
         },
     }
+
+
+def end_to_end(kind: Any, path: Path, batch: Sequence[Pair], busy: bool) -> dict[str, Any]:
+    """Record ``batch`` while the dispatcher delivers to ``kind(path)``, until ``flush()``
+    returns (one exposure before, untimed, starts a writer process): seconds, the application
+    process's CPU seconds, its children's (the writer's, counted once it is reaped at close,
+    its start-up included), the file's check and the time in collections; ``busy``: with a
+    process spinning on one core meanwhile."""
+    # queue_size=EVENTS: the application records faster than any tracker takes events;
+    # a smaller queue would drop (counted) instead of measuring sustained delivery.
+    evidence = modelflags.Evidence(kind(path), queue_size=EVENTS)
+    record_all(evidence, batch[:1])
+    evidence.flush(None)
+    gc.collect()
+    with busy_core() if busy else nullcontext(), GcClock().installed() as clock:
+        c0, t0 = time.process_time(), time.perf_counter_ns()
+        record_all(evidence, batch)
+        evidence.flush(None)
+        seconds = (time.perf_counter_ns() - t0) / 1e9
+        app_cpu = time.process_time() - c0
+    children = children_cpu()  # (the spinner's included: reaped by now; the writer is not)
+    evidence.close()
+    check = check_jsonl(path, EVENTS + 1)
+    check["dropped"] = evidence.counters["dropped"]
+    check["ok"] = check["ok"] and check["dropped"] == 0
+    path.unlink()
+    return {"seconds": seconds, "app_cpu": app_cpu, "writer_cpu": children_cpu() - children,
+            "check": check, "gc_ns": clock.ns}  # fmt: skip
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children that were reaped."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@contextmanager
+def busy_core() -> Iterator[None]:
+    """Another process spinning on one core: a machine that is not all this one's."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # running before the timing starts
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
 
     us = exposure["us"]
     e, f, g_app, g_whole = (med(us[k]) for k in ("e_idle", "f_floor", "g_live_app", "g_live_whole"))
-    emit, e2e, http_s = med(jsonl["emit_per_s"]), med(jsonl["e2e_per_s"]), med(http["per_s"])
+    ends = jsonl["end_to_end"]
+    emit, e2e, http_s = med(jsonl["emit_per_s"]), med(ends["thread"]["per_s"]), med(http["per_s"])
     last = down["quarters"][-1]
     all_ok = exposure["ok"] and jsonl["ok"] and http["ok"] and down["ok"]
 
@@ -650,9 +676,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"jsonl emit (tracker alone): {emit:,.0f} events/s  "
           f"(target >= {TARGET_JSONL_PER_S:,} events/s)")  # fmt: skip
     print(f"jsonl end to end: {e2e:,.0f} events/s  (target >= {TARGET_JSONL_PER_S:,} events/s)")
-    proc, proc_cpu = med(jsonl["process_per_s"]), med(jsonl["process_cpu_us"])
-    print(f"jsonl end to end, writer process: {proc:,.0f} events/s ({proc / e2e:.2f}x the "
-          f"thread's; application process {proc_cpu:.3f} us CPU per event)")  # fmt: skip
+    for name, end in ends.items():
+        print(f"jsonl end to end, {name}: {med(end['per_s']):,.0f} events/s; CPU per event "
+              f"{med(end['app_cpu_us']):.3f} us in the application process, "
+              f"{med(end['writer_cpu_us']):.3f} us in a writer process")  # fmt: skip
+    proc = med(ends["process"]["per_s"])
     thread_us = med(jsonl["thread_us"])
     print(f"jsonl, the thread alone: {thread_us:.3f} us per event (build, encode, write)")
     print(f"http to a local collector: {http_s:,.0f} events/s")
@@ -682,12 +710,14 @@ def main(argv: list[str] | None = None) -> int:
           f"| {min(us['g_live_whole']):.3f} us | | |")  # fmt: skip
     print(f"| JSONL `emit`, batches of {EMIT_BATCH} | {emit:,.0f} ev/s "
           f"| {max(jsonl['emit_per_s']):,.0f} ev/s | >= 200,000 | {ok(jsonl['ok'])} |")  # fmt: skip
-    print(f"| JSONL end to end ({EVENTS:,} exposures) | {e2e:,.0f} ev/s "
-          f"| {max(jsonl['e2e_per_s']):,.0f} ev/s | >= 200,000 | {ok(jsonl['ok'])} |")  # fmt: skip
-    most = max(jsonl["process_per_s"])
-    print(f"| JSONL end to end, writer process | {proc:,.0f} ev/s "
-          f"| {most:,.0f} ev/s | >= 200,000 | {ok(jsonl['ok'])} |")  # fmt: skip
-    print(f"| ratio writer process / thread, end to end | {proc / e2e:.2f}x | | | |")
+    for name, end in ends.items():
+        rates = end["per_s"]
+        print(f"| JSONL end to end ({EVENTS:,} exposures), {name} | {med(rates):,.0f} ev/s "
+              f"| {max(rates):,.0f} ev/s | >= 200,000 | {ok(jsonl['ok'])} |")  # fmt: skip
+    busy_rates = [med(ends[f"{name}, one core busy"]["per_s"]) for name in ("process", "thread")]
+    busy = busy_rates[0] / busy_rates[1]
+    print(f"| ratio process / thread, end to end | {proc / e2e:.2f}x (one core busy: "
+          f"{busy:.2f}x) | | | |")  # fmt: skip
     print(f"| JSONL, the thread alone, per event | {thread_us:.3f} us "
           f"| {min(jsonl['thread_us']):.3f} us | | {ok(jsonl['ok'])} |")  # fmt: skip
     print(f"| HTTP to a local collector ({HTTP_EVENTS:,} exposures) | {http_s:,.0f} ev/s "

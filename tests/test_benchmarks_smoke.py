@@ -40,6 +40,7 @@ def test_bench_evidence_runs_checks_and_prints_its_report(tmp_path: Path) -> Non
         "exposure, thread live:",
         "jsonl emit (tracker alone):",
         "jsonl end to end:",
+        "jsonl end to end, process, one core busy:",
         "http to a local collector:",
         "collector down: peak traced memory",
         "| (e) exposure, thread idle |",
