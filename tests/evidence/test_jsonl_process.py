@@ -387,3 +387,20 @@ def test_the_writer_writes_what_the_thread_writes_whatever_the_values(
     (thread, thread_repaired), (process, process_repaired) = written["thread"], written["process"]
     assert [without_own(e) for e in process] == [without_own(e) for e in thread]
     assert process_repaired == thread_repaired
+
+
+def test_the_writer_outlives_a_signal_sent_to_the_whole_process_group(
+    path: Path, opened: list[Evidence]
+) -> None:
+    tracker = JsonlProcessTracker(path)
+    evidence = open_evidence(opened, tracker)
+    record(evidence, 0, 10)
+    assert evidence.flush(WAIT)
+    writer = writer_pid(tracker)
+    os.kill(writer, signal.SIGINT)  # what Ctrl-C sends to every process of the terminal's group
+    os.kill(writer, signal.SIGTERM)
+    record(evidence, 10, 20)
+    assert evidence.flush(WAIT)
+    assert writer_pid(tracker) == writer
+    assert evidence.counters["retries"] == 0
+    assert seqs(path) == Counter(range(20))

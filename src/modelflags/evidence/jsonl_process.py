@@ -43,7 +43,7 @@ from modelflags.evidence.delivery import Confirmations, Receipt
 from modelflags.evidence.exposure_lines import ExposureLines
 from modelflags.evidence.intake import Record, encode_records
 from modelflags.evidence.jsonl_tracker import Fsync
-from modelflags.evidence.jsonl_writer import HEADER
+from modelflags.evidence.jsonl_writer import HEADER, MAX_RECEIPT, plain_loads
 from modelflags.evidence.problems import describe
 from modelflags.evidence.tracker import Event, TrackerUnavailable
 
@@ -128,11 +128,16 @@ class _Writer:
         receipts = []
         while len(self.unread) >= HEADER.size:
             (size,) = HEADER.unpack_from(self.unread)
+            if size > MAX_RECEIPT:
+                raise TrackerUnavailable("writer process answered what is not a receipt")
             if len(self.unread) < HEADER.size + size:
                 break
             frame = self.unread[HEADER.size : HEADER.size + size]
             self.unread = self.unread[HEADER.size + size :]
-            receipts.append(Receipt(*pickle.loads(frame)))
+            try:
+                receipts.append(Receipt(*plain_loads(frame)))
+            except Exception:
+                raise TrackerUnavailable("writer process answered what is not a receipt") from None
         return receipts
 
     def stop(self, wait: float) -> None:

@@ -1,22 +1,24 @@
 """The writer process of a :class:`~modelflags.evidence.jsonl_process.JsonlProcessTracker`.
 
-Run as ``python -m modelflags.evidence.jsonl_writer`` by the tracker, never by hand. It reads
-frames from standard input: first its options (the file, rotation, fsync, and how exposures
-are written), then messages, in order:
+Started by the tracker (``python -c`` with this module's :func:`main`), never by hand. It
+reads frames from standard input: first its options (the file, rotation, fsync, and how
+exposures are written), then messages, in order:
 
 * ``("records", records)``: queued records as the request path made them, encoded here
-  exactly as the application's process would (:func:`~modelflags.evidence.intake.
-  encode_records`) and appended to the file;
+  exactly as the application's process would
+  (:func:`~modelflags.evidence.intake.encode_records`) and appended to the file;
 * ``("lines", data, count, repaired, failed)``: lines encoded by the application's process;
 * ``("flush",)``: fsync, as :meth:`JsonlTracker.flush`.
 
 Each message is answered on standard output by one
-:class:`~modelflags.evidence.delivery.Receipt`, once its lines are
-written. A write that fails is answered with the error and ends the process: the tracker
-then reports the writer unavailable, and the dispatcher keeps every event not yet confirmed.
-At the end of its input (the application closed the tracker, or died) it writes what it was
-sent and exits. A reader thread drains the pipe while the main thread encodes, so the
-application's process is never kept waiting on a full pipe.
+:class:`~modelflags.evidence.delivery.Receipt` once its lines are written; anything else
+printed there goes to standard error. A write that fails is answered with the error and ends
+the process: the tracker then reports the writer unavailable, and the dispatcher keeps every
+event not yet confirmed. At the end of its input (the application closed the tracker, or
+died) it writes what it was sent and exits. It ignores SIGINT and SIGTERM, which a terminal
+or a supervisor may send to the application's whole process group, so that it lives exactly
+as long as its input. A reader thread drains the pipe while the main thread encodes, so the
+application's process is rarely kept waiting on a full pipe.
 
 Frames are a 4-byte little-endian length and a pickle. Records are unpickled without any
 class (:class:`PlainUnpickler`): the tracker sends only plain values this way.
@@ -25,8 +27,10 @@ class (:class:`PlainUnpickler`): the tracker sends only plain values this way.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import queue
+import signal
 import struct
 import sys
 import threading
@@ -37,7 +41,10 @@ from modelflags.evidence.delivery import Receipt
 from modelflags.evidence.intake import encode_records
 from modelflags.evidence.jsonl_tracker import JsonlTracker
 
-__all__ = ["HEADER", "PlainUnpickler", "main", "read_frame"]
+__all__ = ["HEADER", "MAX_RECEIPT", "PlainUnpickler", "main", "plain_loads", "read_frame"]
+
+MAX_RECEIPT = 1 << 16
+"""Bytes a receipt's frame may have: a longer one is not a receipt."""
 
 HEADER = struct.Struct("<I")
 """A frame's length, before its pickle."""
@@ -59,6 +66,11 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
     (size,) = HEADER.unpack(head)
     data = stream.read(size)
     return data if len(data) == size else None
+
+
+def plain_loads(frame: bytes) -> Any:
+    """A frame's plain value (see :class:`PlainUnpickler`)."""
+    return PlainUnpickler(io.BytesIO(frame)).load()
 
 
 def _answer(out: IO[bytes], receipt: Receipt) -> None:
@@ -86,7 +98,11 @@ def _handle(message: tuple[Any, ...], tracker: JsonlTracker, build: Any) -> Rece
 
 def main() -> int:
     """Write what the application sends until its end; 1 when a write failed."""
-    source, out = sys.stdin.buffer, sys.stdout.buffer
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    source = sys.stdin.buffer
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # receipts only
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything else printed: to stderr
     options = read_frame(source)
     if options is None:
         return 0
@@ -102,7 +118,7 @@ def main() -> int:
     threading.Thread(target=drain, name="modelflags-writer-input", daemon=True).start()
     while (frame := frames.get()) is not None:
         try:
-            receipt = _handle(PlainUnpickler(io.BytesIO(frame)).load(), tracker, lines.line)
+            receipt = _handle(plain_loads(frame), tracker, lines.line)
         except Exception as error:
             _answer(out, Receipt(0, error=f"{type(error).__name__}: {error}"))
             return 1
