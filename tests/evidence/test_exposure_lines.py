@@ -92,7 +92,7 @@ def written(lines: ExposureLines, details: Any, context: Any, arguments: dict[st
         details, context, TIMESTAMP, arguments["fallback"], arguments["fallback_reason"],
         arguments["route"], arguments["latency"], arguments["cost"], arguments["tokens"],
         arguments["error"], arguments["error_type"], arguments["attributes"],
-    ))  # fmt: skip
+    ), "0123456789ab-2a")  # fmt: skip
     head = line if isinstance(line, dict) else json.loads(line)
     event = reference_event(details, context, arguments, lines.route_fields)
     event["eventId"], event["timestamp"] = head["eventId"], head["timestamp"]

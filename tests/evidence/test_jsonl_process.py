@@ -30,6 +30,9 @@ from modelflags import (
     read_events,
     tracker_from_url,
 )
+from modelflags.evidence.events import ROUTE_FIELDS
+from modelflags.evidence.exposure_lines import ExposureLines
+from modelflags.evidence.intake import Ids, encode_records
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs POSIX pipes and fork")
 
@@ -157,6 +160,25 @@ def test_a_value_json_cannot_hold_is_repaired_and_counted_by_the_writer(
     assert [e["attributes"]["bad"] for e in read_events([path])] == ["\\udc80"] * 3
 
 
+def test_the_writer_writes_each_record_under_the_id_it_is_sent(path: Path) -> None:
+    tracker = JsonlProcessTracker(path)
+    lines = ExposureLines(ROUTE_FIELDS)
+    records: list[Any] = [
+        lines.pending(ROUTE, None, 1.8e9, None, None, ROUTE.value, None, None, None, False,
+                      None, {"n": n})
+        for n in range(3)
+    ]  # fmt: skip
+    tracker.send(records, Ids("feedfacecafe", 30), lines, None)
+    confirmations = tracker.confirmed(WAIT)
+    tracker.close()
+    assert confirmations.unavailable is None
+    assert [tuple(receipt) for receipt in confirmations.receipts] == [(3, 3, 0, 0, None)]
+    here = encode_records(records, lines.line, Ids("feedfacecafe", 30)).batch.data
+    assert path.read_bytes() == here  # the same bytes as encoded in this process
+    written = [event["eventId"] for event in read_events([path])]
+    assert written == ["feedfacecafe-1e", "feedfacecafe-1f", "feedfacecafe-20"]
+
+
 def test_the_url_names_the_writer_process(path: Path) -> None:
     assert isinstance(tracker_from_url(f"jsonl://{path}?writer=process"), JsonlProcessTracker)
     assert isinstance(tracker_from_url(f"jsonl://{path}"), JsonlTracker)
@@ -204,6 +226,11 @@ def test_a_writer_that_stops_answering_is_killed_and_its_events_written_again(
     assert set(seqs(path)) == set(range(5000))
     assert evidence.counters["delivered"] == 5000
     assert evidence.counters["retries"] >= 1
+    # written here or by a writer, an exposure's id is its place in the queue: a copy
+    # written twice (by a writer that died before it answered) has the same id
+    prefix = evidence._dispatcher.intake.prefix
+    ids = {event["eventId"] for event in read_events([path])}
+    assert ids == {f"{prefix}-{n:x}" for n in range(5000)}
     assert writer_pid(tracker) != stopped
     with pytest.raises(ProcessLookupError):  # reaped: no process is left behind
         os.kill(stopped, 0)

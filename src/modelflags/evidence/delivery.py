@@ -27,7 +27,7 @@ from modelflags.evidence.tracker import BatchRejected, Tracker, TrackerUnavailab
 
 if TYPE_CHECKING:
     from modelflags.evidence.exposure_lines import ExposureLines
-    from modelflags.evidence.intake import Record
+    from modelflags.evidence.intake import Ids, Record
 
 __all__ = ["Backoff", "Confirmations", "Outcome", "Pipelined", "Receipt", "offer"]
 
@@ -113,8 +113,11 @@ class Pipelined(Protocol):
     window: int
     """The most messages in flight."""
 
-    def send(self, records: list[Record], lines: ExposureLines, timeout: float | None) -> None:
-        """Hand ``records`` over (``lines`` writes their exposures); never raises."""
+    def send(
+        self, records: list[Record], ids: Ids, lines: ExposureLines, timeout: float | None
+    ) -> None:
+        """Hand ``records`` over (``lines`` writes their exposures, under ``ids``); never
+        raises."""
         ...
 
     def confirmed(self, wait: float | None) -> Confirmations:

@@ -38,7 +38,7 @@ from modelflags.evidence.codec import Batch
 from modelflags.evidence.delivery import Backoff, Confirmations, Outcome, Pipelined, offer
 from modelflags.evidence.exposure_lines import ExposureLines
 from modelflags.evidence.flushes import Flushes
-from modelflags.evidence.intake import Intake, Record
+from modelflags.evidence.intake import Ids, Intake, Record
 from modelflags.evidence.overflow import OnFull, Overflow
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.spool import Spool
@@ -100,7 +100,7 @@ class Dispatcher:
         self._settle = threading.Lock()  # the thread's state vs an abandoning close()
         self._in_flight: tuple[Batch, Source] | None = None
         self._pipeline = tracker if isinstance(tracker, Pipelined) else None
-        self._sent: deque[list[Record]] = deque()  # sent to the pipeline, not yet confirmed
+        self._sent: deque[tuple[list[Record], Ids]] = deque()  # sent, not yet confirmed
         self._sent_events = 0
         self._next_adopt = 0.0
         self._idle_flush = False  # events were delivered since the tracker last flushed
@@ -340,10 +340,10 @@ class Dispatcher:
         with self._settle:
             if self._abandoned:
                 return False
-            records = self.intake.take_records(pipeline.send_size)
-            self._sent.append(records)
+            records, ids = self.intake.take_records(pipeline.send_size)
+            self._sent.append((records, ids))
             self._sent_events += len(records)
-        pipeline.send(records, self.lines, self._time_left())
+        pipeline.send(records, ids, self.lines, self._time_left())
         self._confirm(pipeline, 0.0)
         return True
 
@@ -361,19 +361,20 @@ class Dispatcher:
     def _confirmed(self, confirmations: Confirmations) -> None:
         """Count receipts; on a failure, the records sent after them wait (with _settle)."""
         for receipt in confirmations.receipts:
-            self._sent_events -= len(self._sent.popleft())
+            self._sent_events -= len(self._sent.popleft()[0])
             self.delivered += receipt.delivered
             self._idle_flush = self._idle_flush or receipt.delivered > 0
             self.intake.count(receipt.repaired, receipt.failed, "a writer could not write it")
         if confirmations.unavailable is not None and self._sent:
-            batch = self.intake.encode(self._take_sent())
+            batch = self._encode_sent()
             self._settled(batch, "queue", Outcome(unavailable=confirmations.unavailable))
 
-    def _take_sent(self) -> list[Record]:
-        """Every record sent and not confirmed, oldest first (with _settle)."""
-        records = [record for message in self._sent for record in message]
+    def _encode_sent(self) -> Batch:
+        """Every record sent and not confirmed, oldest first, encoded here under the same
+        event ids (with _settle)."""
+        batches = [self.intake.encode(records, ids) for records, ids in self._sent]
         self._sent, self._sent_events = deque(), 0
-        return records
+        return Batch(b"".join(batch.data for batch in batches), sum(map(len, batches)))
 
     def _spill_queue(self) -> None:
         with self._settle:
@@ -447,7 +448,7 @@ class Dispatcher:
         """Everything still in memory goes to the spool, or is counted as dropped."""
         self.backlog.set_aside_held()
         if self._sent:  # (a writer may still write some: readers de-duplicate by eventId)
-            self.backlog.set_aside(self.intake.encode(self._take_sent()))
+            self.backlog.set_aside(self._encode_sent())
         while self._queue:
             self.backlog.set_aside(self.intake.take(self.batch_size))
 

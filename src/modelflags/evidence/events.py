@@ -16,9 +16,10 @@ from typing import Any
 
 from modelflags.evidence.tracker import Event
 
-Build = Callable[[tuple[Any, ...]], "bytes | Event"]
-"""Writes a pending exposure in the background thread (``ExposureLines.line``): its JSON
-line, or its event dict when a value needs the codec's repair."""
+Build = Callable[[tuple[Any, ...], str], "bytes | Event"]
+"""Writes a pending exposure under an event id, in the background thread
+(``ExposureLines.line``): its JSON line, or its event dict when a value needs the codec's
+repair."""
 
 __all__ = [
     "EXPOSURE_HEAD",
@@ -115,11 +116,11 @@ def rfc3339(timestamp: float) -> str:
     return text
 
 
-def finish(item: Event | tuple[Any, ...], build: Build) -> Event | bytes:
+def finish(item: Event | tuple[Any, ...], build: Build, event_id: str) -> Event | bytes:
     """Make a queued item ready to write: a pending exposure (a tuple) is written by
-    ``build``; an event's timestamp becomes RFC 3339."""
+    ``build`` under ``event_id``; an event (which has its id) gets an RFC 3339 timestamp."""
     if isinstance(item, tuple):
-        return build(item)
+        return build(item, event_id)
     timestamp = item["timestamp"]
     if type(timestamp) is float:
         item["timestamp"] = rfc3339(timestamp)

@@ -31,7 +31,6 @@ from modelflags.evidence.events import (
     EXPOSURE_HEAD,
     exposure_keys,
     in_experiment,
-    new_event_id,
     read_facts,
     rfc3339,
 )
@@ -190,10 +189,11 @@ class ExposureLines:
             *(chain.from_iterable(attributes.items()) if attributes else ()),
         )  # fmt: skip
 
-    def line(self, pending: PendingExposure) -> bytes | Event:
-        """The JSON line (without its newline) of a :meth:`pending` exposure, its privacy
-        applied: what actually ran for the unit. When the serializer refuses a value, the
-        event's dict instead, for the codec to encode and repair."""
+    def line(self, pending: PendingExposure, event_id: str) -> bytes | Event:
+        """The JSON line (without its newline) of a :meth:`pending` exposure under
+        ``event_id``, its privacy applied: what actually ran for the unit. When the
+        serializer refuses a value, the event's dict instead, for the codec to encode and
+        repair."""
         shared = pending[: self._shared]
         try:
             form = self._forms[shared]
@@ -203,7 +203,7 @@ class ExposureLines:
         own = pending[self._shared :]
         if self.privacy is not None:
             own = _private(own, self.privacy)
-        event_id, timestamp = new_event_id(), rfc3339(own[0])
+        timestamp = rfc3339(own[0])
         line = _line(form, event_id, timestamp, own)
         return _event(form, event_id, timestamp, own) if line is None else line
 

@@ -8,10 +8,16 @@ off the request path), an event dict is encoded. A record that cannot be built o
 fails alone and is counted, and values JSON cannot hold are repaired and counted, so one bad
 event never costs its neighbours. A background writer
 (:mod:`modelflags.evidence.jsonl_writer`) encodes the records it is sent the same way.
+
+An exposure's event id is its place in the queue: the intake's random prefix and the
+number of records taken before it (:class:`Ids`). Encoding the same records again (a writer
+process died before confirming them, and the application's process writes them instead)
+gives the same ids, so readers can drop the copies.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from typing import NamedTuple
@@ -22,10 +28,21 @@ from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.tracker import Event
 
-__all__ = ["Encoded", "Intake", "Record", "encode_records"]
+__all__ = ["Encoded", "Ids", "Intake", "Record", "encode_records"]
 
 Record = Event | PendingExposure
 """What the request path queues: an event dict (an outcome) or a pending exposure."""
+
+
+class Ids(NamedTuple):
+    """The event ids of records taken together: ``prefix-N`` for N from ``first`` on (hex)."""
+
+    prefix: str
+    first: int
+
+    def of(self, index: int) -> str:
+        """The id of the record at ``index``."""
+        return f"{self.prefix}-{self.first + index:x}"
 
 
 class Encoded(NamedTuple):
@@ -38,16 +55,22 @@ class Encoded(NamedTuple):
     error: str | None = None
 
 
-def encode_records(records: list[Record], build: Build) -> Encoded:
-    """``records`` as a batch of JSON lines; ``build`` writes a pending exposure."""
+def encode_records(records: list[Record], build: Build, ids: Ids) -> Encoded:
+    """``records`` as a batch of JSON lines; ``build`` writes a pending exposure, under its
+    id from ``ids``."""
     error = None
+    prefix, first = ids
     try:  # (a pending exposure, the usual record, is written without finish())
-        items = [build(item) if type(item) is tuple else finish(item, build) for item in records]
+        items = [
+            build(item, f"{prefix}-{first + index:x}") if type(item) is tuple
+            else finish(item, build, "")
+            for index, item in enumerate(records)
+        ]  # fmt: skip
     except Exception:
         items, error = [], None
-        for item in records:
+        for index, item in enumerate(records):
             try:
-                items.append(finish(item, build))
+                items.append(finish(item, build, ids.of(index)))
             except Exception as failure:  # one unreadable record fails alone
                 error = error or describe(failure)
     built_failed = len(records) - len(items)
@@ -67,23 +90,25 @@ class Intake:
         self.items: deque[Record] = deque()
         self.lock = threading.Lock()  # taking from the queue vs flush()'s snapshot
         self.taken = self.failed = self.repaired = 0  # counted by the thread only
+        self.prefix = os.urandom(6).hex()  # of the event ids (see Ids)
 
     def take(self, batch_size: int) -> Batch:
         """The next ``batch_size`` queued records, built and encoded."""
-        return self.encode(self.take_records(batch_size))
+        return self.encode(*self.take_records(batch_size))
 
-    def take_records(self, count: int) -> list[Record]:
-        """The next ``count`` queued records, as they are."""
+    def take_records(self, count: int) -> tuple[list[Record], Ids]:
+        """The next ``count`` queued records, as they are, and their ids."""
         queue = self.items
         with self.lock:
             count = min(count, len(queue))
             records = [queue.popleft() for _ in range(count)]
+            ids = Ids(self.prefix, self.taken)
             self.taken += count
-        return records
+        return records, ids
 
-    def encode(self, records: list[Record]) -> Batch:
+    def encode(self, records: list[Record], ids: Ids) -> Batch:
         """Records taken, as a batch (what could not be built or written counted)."""
-        encoded = encode_records(records, self.build)
+        encoded = encode_records(records, self.build, ids)
         self.count(encoded.repaired, encoded.failed, encoded.error)
         return encoded.batch
 
@@ -104,3 +129,4 @@ class Intake:
         self.items.clear()
         self.lock = threading.Lock()
         self.taken = self.failed = self.repaired = 0
+        self.prefix = os.urandom(6).hex()  # its own ids, not its parent's

@@ -41,7 +41,7 @@ from typing import IO, Any
 from modelflags.evidence.codec import encode_lines
 from modelflags.evidence.delivery import Confirmations, Receipt
 from modelflags.evidence.exposure_lines import ExposureLines
-from modelflags.evidence.intake import Record, encode_records
+from modelflags.evidence.intake import Ids, Record, encode_records
 from modelflags.evidence.jsonl_tracker import Fsync
 from modelflags.evidence.jsonl_writer import HEADER, MAX_RECEIPT, plain_loads
 from modelflags.evidence.problems import describe
@@ -208,15 +208,18 @@ class JsonlProcessTracker:
 
     # -- the dispatcher's pipeline ---------------------------------------------------------
 
-    def send(self, records: list[Record], lines: ExposureLines, timeout: float | None) -> None:
-        """Hand ``records`` to the writer; never raises: a failure is told by
-        :meth:`confirmed`, and nothing is sent after a failure it has not told yet."""
+    def send(
+        self, records: list[Record], ids: Ids, lines: ExposureLines, timeout: float | None
+    ) -> None:
+        """Hand ``records`` to the writer (their exposures written by ``lines`` under
+        ``ids``); never raises: a failure is told by :meth:`confirmed`, and nothing is sent
+        after a failure it has not told yet."""
         self._lines = lines
         if self._lost is not None:
             return
-        data = _plain_pickle(("records", records))
+        data = _plain_pickle(("records", records, *ids))
         if data is None:  # values the writer must not unpickle: encoded here
-            encoded = encode_records(records, lines.line)
+            encoded = encode_records(records, lines.line, ids)
             data = pickle.dumps(("lines", encoded.batch.data, len(encoded.batch),
                                  encoded.repaired, encoded.failed))  # fmt: skip
         self._send(data, True, timeout)

@@ -4,7 +4,8 @@ Started by the tracker (``python -c`` with this module's :func:`main`), never by
 reads frames from standard input: first its options (the file, rotation, fsync, and how
 exposures are written), then messages, in order:
 
-* ``("records", records)``: queued records as the request path made them, encoded here
+* ``("records", records, prefix, first)``: queued records as the request path made them,
+  with their event ids (:class:`~modelflags.evidence.intake.Ids`), encoded here
   exactly as the application's process would
   (:func:`~modelflags.evidence.intake.encode_records`) and appended to the file;
 * ``("lines", data, count, repaired, failed)``: lines encoded by the application's process;
@@ -38,7 +39,7 @@ from typing import IO, Any
 
 from modelflags.evidence.codec import Batch
 from modelflags.evidence.delivery import Receipt
-from modelflags.evidence.intake import encode_records
+from modelflags.evidence.intake import Ids, encode_records
 from modelflags.evidence.jsonl_tracker import JsonlTracker
 
 __all__ = ["HEADER", "MAX_RECEIPT", "PlainUnpickler", "main", "plain_loads", "read_frame"]
@@ -82,8 +83,8 @@ def _answer(out: IO[bytes], receipt: Receipt) -> None:
 def _handle(message: tuple[Any, ...], tracker: JsonlTracker, build: Any) -> Receipt:
     kind = message[0]
     if kind == "records":
-        records = message[1]
-        encoded = encode_records(records, build)
+        _, records, prefix, first = message
+        encoded = encode_records(records, build, Ids(prefix, first))
         if encoded.batch:
             tracker.emit(encoded.batch)
         return Receipt(len(records), len(encoded.batch), encoded.repaired, encoded.failed)

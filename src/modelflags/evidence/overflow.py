@@ -15,7 +15,7 @@ import threading
 from typing import Literal
 
 from modelflags.evidence.codec import Batch
-from modelflags.evidence.events import Build, finish
+from modelflags.evidence.events import Build, finish, new_event_id
 from modelflags.evidence.exposure_lines import PendingExposure
 from modelflags.evidence.problems import Problems, describe
 from modelflags.evidence.spool import Spool
@@ -70,7 +70,7 @@ class Overflow:
 
     def _spill(self, event: Event | PendingExposure, spool: Spool) -> None:
         try:
-            batch, _, unwritable = Batch.encode([finish(event, self.build)])
+            batch, _, unwritable = Batch.encode([finish(event, self.build, new_event_id())])
         except Exception as error:  # the event cannot be built
             self._not_built(error)
             return
