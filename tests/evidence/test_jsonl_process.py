@@ -87,6 +87,18 @@ def open_evidence(opened: list[Evidence], tracker: Any, **options: Any) -> Evide
     return evidence
 
 
+def started(
+    opened: list[Evidence], path: Path, count: int, *, timeout: float = 10.0, **options: Any
+) -> tuple[JsonlProcessTracker, Evidence]:
+    """A tracker whose writer process has written ``count`` exposures (``seq`` 0 on), and
+    its Evidence."""
+    tracker = JsonlProcessTracker(path, timeout=timeout)
+    evidence = open_evidence(opened, tracker, **options)
+    record(evidence, 0, count)
+    assert evidence.flush(WAIT)
+    return tracker, evidence
+
+
 def without_own(event: dict[str, Any]) -> dict[str, Any]:
     """An event without what differs from one recording to the next."""
     return {k: v for k, v in event.items() if k not in ("eventId", "timestamp")}
@@ -120,10 +132,7 @@ def unit_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_counters_count_an_event_delivered_once_the_writer_confirms_it(
     path: Path, opened: list[Evidence]
 ) -> None:
-    tracker = JsonlProcessTracker(path)
-    evidence = open_evidence(opened, tracker)
-    record(evidence, 0, 20_000)
-    assert evidence.flush(WAIT)
+    tracker, evidence = started(opened, path, 20_000)
     counters = evidence.counters
     assert (counters["recorded"], counters["delivered"], counters["queued"]) == (20_000, 20_000, 0)
     assert seqs(path) == Counter(range(20_000))
@@ -192,10 +201,7 @@ def test_the_url_names_the_writer_process(path: Path) -> None:
 def test_a_writer_killed_with_events_in_flight_loses_nothing_and_is_replaced(
     path: Path, spill: Path, opened: list[Evidence]
 ) -> None:
-    tracker = JsonlProcessTracker(path)
-    evidence = open_evidence(opened, tracker, spill_dir=spill, backoff=0.01)
-    record(evidence, 0, 1000)
-    assert evidence.flush(WAIT)
+    tracker, evidence = started(opened, path, 1000, spill_dir=spill, backoff=0.01)
     first = writer_pid(tracker)
     os.kill(first, signal.SIGSTOP)  # messages pile up, unanswered
     record(evidence, 1000, 30_000)
@@ -212,10 +218,7 @@ def test_a_writer_killed_with_events_in_flight_loses_nothing_and_is_replaced(
 def test_a_writer_that_stops_answering_is_killed_and_its_events_written_again(
     path: Path, opened: list[Evidence]
 ) -> None:
-    tracker = JsonlProcessTracker(path, timeout=0.5)
-    evidence = open_evidence(opened, tracker, backoff=0.01)  # no spill dir: held in memory
-    record(evidence, 0, 10)
-    assert evidence.flush(WAIT)
+    tracker, evidence = started(opened, path, 10, timeout=0.5, backoff=0.01)  # no spill dir
     stopped = writer_pid(tracker)
     os.kill(stopped, signal.SIGSTOP)
     try:
@@ -254,18 +257,17 @@ def test_a_file_the_writer_cannot_write_waits_on_disk_until_it_can(
     assert evidence.counters["delivered"] == 500
 
 
-def test_close_keeps_its_time_limit_while_the_writer_hangs(path: Path, spill: Path) -> None:
-    tracker = JsonlProcessTracker(path)  # its own timeout (10 s) is longer than close's
-    evidence = Evidence(tracker, spill_dir=spill, flush_interval=0.01, queue_size=100_000)
-    record(evidence, 0, 10)
-    assert evidence.flush(WAIT)
+def test_close_keeps_its_time_limit_while_the_writer_hangs(
+    path: Path, spill: Path, opened: list[Evidence]
+) -> None:
+    tracker, evidence = started(opened, path, 10, spill_dir=spill)  # its timeout: 10 s
     stopped = writer_pid(tracker)
     os.kill(stopped, signal.SIGSTOP)
     try:
         record(evidence, 10, 2000)
-        started = time.monotonic()
+        begun = time.monotonic()
         evidence.close(timeout=1.0)
-        took = time.monotonic() - started
+        took = time.monotonic() - begun
     finally:
         resume(stopped)
     assert took < 2.5, took  # close's limit (1 s), plus the writer killed on the way out
@@ -281,10 +283,7 @@ def test_close_keeps_its_time_limit_while_the_writer_hangs(path: Path, spill: Pa
 
 
 def test_a_forked_child_starts_a_writer_of_its_own(path: Path, opened: list[Evidence]) -> None:
-    tracker = JsonlProcessTracker(path)
-    evidence = open_evidence(opened, tracker)
-    record(evidence, 0, 100)
-    assert evidence.flush(WAIT)
+    tracker, evidence = started(opened, path, 100)
     parent_writer = writer_pid(tracker)
     pid = os.fork()
     if pid == 0:
@@ -419,10 +418,7 @@ def test_the_writer_writes_what_the_thread_writes_whatever_the_values(
 def test_the_writer_outlives_a_signal_sent_to_the_whole_process_group(
     path: Path, opened: list[Evidence]
 ) -> None:
-    tracker = JsonlProcessTracker(path)
-    evidence = open_evidence(opened, tracker)
-    record(evidence, 0, 10)
-    assert evidence.flush(WAIT)
+    tracker, evidence = started(opened, path, 10)
     writer = writer_pid(tracker)
     os.kill(writer, signal.SIGINT)  # what Ctrl-C sends to every process of the terminal's group
     os.kill(writer, signal.SIGTERM)
