@@ -224,7 +224,7 @@ def _comparison(
     if p is not None and not (all_finite(p) and 0.0 <= p <= 1.0):
         p = None
         reasons.append("the p-value could not be computed")
-    lift = diff / control if control != 0 else None
+    lift = float(diff) / float(control) if control != 0 else None  # (a NumPy scalar warns)
     if control == 0:
         reasons.append(_NO_LIFT)
     elif lift is not None and not all_finite(lift):

@@ -364,7 +364,7 @@ class Dispatcher:
             self._sent_events -= len(self._sent.popleft()[0])
             self.delivered += receipt.delivered
             self._idle_flush = self._idle_flush or receipt.delivered > 0
-            self.intake.count(receipt.repaired, receipt.failed, "a writer could not write it")
+            self.intake.count(receipt.repaired, receipt.failed, "in the writer process")
         if confirmations.unavailable is not None and self._sent:
             batch = self._encode_sent()
             self._settled(batch, "queue", Outcome(unavailable=confirmations.unavailable))
