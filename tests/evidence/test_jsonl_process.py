@@ -11,6 +11,8 @@ import datetime as dt
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -320,9 +322,6 @@ def test_the_writer_finishes_what_it_was_sent_when_the_application_is_killed(
         "print(tracker._writer.process.pid, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    import subprocess
-    import sys
-
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     done = subprocess.run([sys.executable, str(script), str(path)], capture_output=True,
                           text=True, timeout=WAIT, env=env, check=False)  # fmt: skip
@@ -427,3 +426,18 @@ def test_the_writer_outlives_a_signal_sent_to_the_whole_process_group(
     assert writer_pid(tracker) == writer
     assert evidence.counters["retries"] == 0
     assert seqs(path) == Counter(range(20))
+
+
+def test_a_writer_that_cannot_start_leaves_the_events_waiting(
+    path: Path, spill: Path, opened: list[Evidence], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(path.parent / "no-such-python"))
+    evidence = open_evidence(opened, JsonlProcessTracker(path), spill_dir=spill, backoff=0.01,
+                             max_backoff=0.05)  # fmt: skip
+    record(evidence, 0, 100)
+    assert not evidence.flush(0.5)
+    assert evidence.counters["spooled"] == 100
+    assert evidence.counters["retries"] >= 1
+    monkeypatch.undo()  # the interpreter is back: the next try starts a writer
+    assert evidence.flush(WAIT)
+    assert seqs(path) == Counter(range(100))

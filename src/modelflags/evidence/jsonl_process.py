@@ -298,7 +298,7 @@ class JsonlProcessTracker:
             writer.write(HEADER.pack(len(data)) + data, deadline)
         except TrackerUnavailable as error:
             return self._fail(error)
-        except OSError as error:  # the writer could not be started
+        except Exception as error:  # the writer could not be started
             return self._fail(TrackerUnavailable(f"writer process: {describe(error)}"))
         return None
 
@@ -317,6 +317,8 @@ class JsonlProcessTracker:
                 receipts = writer.read(_left(until))
             except TrackerUnavailable as error:
                 return self._fail(error)
+            except Exception as error:  # (a pipe closed under it)
+                return self._fail(TrackerUnavailable(f"writer process: {describe(error)}"))
             for receipt in receipts:
                 if receipt.error is not None:
                     return self._fail(TrackerUnavailable(f"writer process: {receipt.error}"))
