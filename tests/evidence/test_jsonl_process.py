@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -440,4 +441,142 @@ def test_a_writer_that_cannot_start_leaves_the_events_waiting(
     assert evidence.counters["retries"] >= 1
     monkeypatch.undo()  # the interpreter is back: the next try starts a writer
     assert evidence.flush(WAIT)
+    assert seqs(path) == Counter(range(100))
+
+
+# -- found by review: each of these failed before its fix ----------------------------------
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def run_app(source: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``source`` run by a Python process of its own (modelflags from this checkout)."""
+    environment = {**os.environ, "PYTHONPATH": SRC, **env}
+    return subprocess.run([sys.executable, "-c", source, *args], capture_output=True, text=True,
+                          timeout=WAIT, env=environment, check=False)  # fmt: skip
+
+
+APP_HEAD = (
+    "import os, signal, sys, time\n"
+    "from modelflags import Evidence, JsonlProcessTracker, Resolution\n"
+    "route = Resolution('f', {}, 'a', 'SPLIT', 'split', 'u', {})\n"
+)
+
+
+def test_a_process_with_more_than_1024_descriptors_still_delivers(
+    path: Path, opened: list[Evidence]
+) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"this machine allows {hard} open files")  # (the CI machine allows more)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]  # a busy server's sockets
+    try:
+        evidence = open_evidence(opened, JsonlProcessTracker(path))
+        record(evidence, 0, 100)
+        assert evidence.flush(WAIT)  # select() refuses descriptors past 1024: poll() does not
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert seqs(path) == Counter(range(100))
+
+
+def test_the_writer_writes_every_message_in_flight_when_the_application_is_killed(
+    path: Path,
+) -> None:
+    app = APP_HEAD + (
+        "tracker = JsonlProcessTracker(sys.argv[1], send_size=500, window=8)\n"
+        "evidence = Evidence(tracker, flush_interval=0.01, queue_size=100_000)\n"
+        "evidence.exposure(route).record(seq=-1)\n"
+        "assert evidence.flush(20)\n"
+        "writer = tracker._writer.process.pid\n"
+        "os.kill(writer, signal.SIGSTOP)\n"
+        "for i in range(4000):\n"
+        "    evidence.exposure(route).record(seq=i)\n"
+        "while evidence._dispatcher.intake.items:  # until all are sent, none answered\n"
+        "    time.sleep(0.01)\n"
+        "print(writer, flush=True)\n"
+        "os.kill(writer, signal.SIGCONT)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = run_app(app, str(path))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    writer = int(done.stdout)
+    deadline = time.monotonic() + WAIT
+    while _alive(writer) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert seqs(path) == Counter(range(-1, 4000))  # answered nobody, wrote everything
+
+
+def test_a_writer_that_answers_after_close_gave_up_is_still_stopped(
+    path: Path, spill: Path, opened: list[Evidence]
+) -> None:
+    tracker = JsonlProcessTracker(path, send_size=10, window=1)
+    evidence = open_evidence(opened, tracker, spill_dir=spill)
+    record(evidence, 0, 20)
+    assert evidence.flush(WAIT)
+    stopped = writer_pid(tracker)
+    os.kill(stopped, signal.SIGSTOP)
+    record(evidence, 20, 2000)  # a full window: the thread waits for an answer
+    time.sleep(0.3)
+    threading.Timer(1.0, resume, (stopped,)).start()  # it answers, late
+    evidence.close(timeout=0.5)  # gives up on the thread
+    deadline = time.monotonic() + WAIT
+    while _alive(stopped) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(stopped)  # the thread, once answered, stopped the writer
+    assert tracker._writer is None
+
+
+def test_close_keeps_its_time_limit_while_a_flush_waits_for_a_stopped_writer(
+    path: Path, opened: list[Evidence]
+) -> None:
+    tracker, evidence = started(opened, path, 20)
+    stopped = writer_pid(tracker)
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        threading.Thread(target=evidence.flush, args=(None,), daemon=True).start()
+        time.sleep(0.3)  # the thread syncs the file: a round trip the writer does not answer
+        begun = time.monotonic()
+        evidence.close(timeout=0.5)
+        took = time.monotonic() - begun
+    finally:
+        resume(stopped)
+    assert took < 1.5, took
+
+
+def test_an_application_that_restored_sigpipe_survives_a_dead_writer(path: Path) -> None:
+    app = APP_HEAD + (
+        "signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as command-line tools do\n"
+        "tracker = JsonlProcessTracker(sys.argv[1], fsync='never')  # (no idle round trip)\n"
+        "evidence = Evidence(tracker, flush_interval=0.01)\n"
+        "evidence.exposure(route).record(seq=0)\n"
+        "assert evidence.flush(20)\n"
+        "os.kill(tracker._writer.process.pid, signal.SIGKILL)\n"
+        "time.sleep(0.2)\n"
+        "evidence.exposure(route).record(seq=1)\n"
+        "assert evidence.flush(20)\n"
+        "print(evidence.counters['delivered'])\n"
+    )
+    done = run_app(app, str(path))
+    assert (done.returncode, done.stdout.strip()) == (0, "2"), done.stderr
+
+
+def test_what_the_writer_prints_at_start_up_does_not_corrupt_its_receipts(
+    path: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("print('hello from sitecustomize')\n")
+    app = APP_HEAD + (
+        "evidence = Evidence(JsonlProcessTracker(sys.argv[1]), flush_interval=0.01)\n"
+        "for i in range(100):\n"
+        "    evidence.exposure(route).record(seq=i)\n"
+        "print(evidence.flush(20), evidence.counters['retries'])\n"
+    )
+    done = run_app(app, str(path), PYTHONPATH=f"{site}{os.pathsep}{SRC}")
+    assert done.stdout.splitlines()[-1] == "True 0", done.stdout + done.stderr
     assert seqs(path) == Counter(range(100))

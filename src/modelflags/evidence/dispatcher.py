@@ -265,6 +265,9 @@ class Dispatcher:
                     self._next_adopt = time.monotonic() + ADOPT_INTERVAL
                     self.spool.adopt()
                 self._round()
+                if self._abandoned:  # close() gave up while the tracker held this thread
+                    self._close_tracker()
+                    return
                 if self._closed and self._closing_done():
                     self._finish()
                     return
@@ -294,7 +297,7 @@ class Dispatcher:
                 return
             waiting = self.backoff.waiting(now)
             spool = self.spool
-            if spool is not None and self._queue and (waiting or spool):
+            if spool is not None and self._queue and (waiting or spool) and not self._sent:
                 self._spill_queue()  # behind what already waits on disk: order is kept
                 if waiting:
                     continue  # a batch spilled at a time: the retry is tried when it is due
@@ -322,9 +325,11 @@ class Dispatcher:
             elif self._queue:
                 batch, source = self.intake.take(self.batch_size), "queue"
             else:
-                self._complete_flushes()
-                return False
-            self._in_flight = (batch, source)
+                batch = None
+            self._in_flight = None if batch is None else (batch, source)
+        if batch is None:
+            self._complete_flushes()
+            return False
         outcome = offer(self.tracker, batch, self._time_left(), self.problems) if batch else None
         with self._settle:
             if self._abandoned:
@@ -332,7 +337,7 @@ class Dispatcher:
             self._in_flight = None
             if outcome is not None:
                 self._settled(batch, source, outcome)
-            self._complete_flushes()
+        self._complete_flushes()
         return True
 
     def _send_queued(self, pipeline: Pipelined) -> bool:
@@ -355,7 +360,7 @@ class Dispatcher:
             if self._abandoned:
                 return False
             self._confirmed(confirmations)
-            self._complete_flushes()
+        self._complete_flushes()
         return bool(confirmations.receipts) or confirmations.unavailable is not None
 
     def _confirmed(self, confirmations: Confirmations) -> None:
@@ -378,9 +383,10 @@ class Dispatcher:
 
     def _spill_queue(self) -> None:
         with self._settle:
-            if not self._abandoned and self._queue:
-                self.backlog.set_aside(self.intake.take(self.batch_size))
-                self._complete_flushes()
+            if self._abandoned or not self._queue:
+                return
+            self.backlog.set_aside(self.intake.take(self.batch_size))
+        self._complete_flushes()
 
     def _settled(self, batch: Batch, source: Source, outcome: Outcome) -> None:
         """Count what the tracker settled; keep the rest for later, in order."""
@@ -407,11 +413,15 @@ class Dispatcher:
         return max(0.001, self._cutoff - time.monotonic())
 
     def _complete_flushes(self) -> None:
-        """Tell the flushes whose events are all settled (called with _settle held)."""
+        """Tell the flushes whose events are all settled. Called without _settle: the
+        tracker's sync may take its time, and an abandoning close() must not wait for it."""
         if not self.flushes:
             return
-        in_memory = self.backlog.held is not None or bool(self._sent)
-        ready = self.flushes.ready(self.intake.taken, in_memory, self.spool)
+        with self._settle:
+            if self._abandoned:
+                return
+            in_memory = self.backlog.held is not None or bool(self._sent)
+            ready = self.flushes.ready(self.intake.taken, in_memory, self.spool)
         if ready:
             synced = self._tracker_flush(self.flushes.time_left(ready))
             self.flushes.complete(ready, synced, self._lost())
@@ -429,20 +439,35 @@ class Dispatcher:
 
     def _finish(self) -> None:
         """Closing: spill (or drop) what is left, sync and close the tracker."""
-        if self._pipeline is not None and self._sent:
-            self._confirm(self._pipeline, 0.0)  # what was written meanwhile
+        self._collect_receipts()
         with self._settle:
-            if self._finished:
-                return
-            self._set_aside_the_rest()
-            self._complete_flushes()
+            if not self._finished:
+                self._set_aside_the_rest()
+        self._complete_flushes()
+        with self._settle:
+            abandoned = self._finished  # close() gave up meanwhile: only the tracker is left
             self._finished = True
+        if abandoned:
+            self._close_tracker()
+            return
         left = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
         self._tracker_flush(left)
         self._close_tracker()
         if self.spool is not None:
             self.spool.close()
         self.flushes.release_all()
+
+    def _collect_receipts(self) -> None:
+        """Closing with records sent: wait for their receipts, for half the time left (the
+        rest is for spilling what does not come)."""
+        pipeline = self._pipeline
+        if pipeline is None or not self._sent:
+            return
+        end = None if self._deadline is None else (time.monotonic() + self._deadline) / 2
+        while self._sent and not self._abandoned:
+            wait = None if end is None else end - time.monotonic()
+            if (wait is not None and wait <= 0) or not self._confirm(pipeline, wait):
+                return
 
     def _set_aside_the_rest(self) -> None:
         """Everything still in memory goes to the spool, or is counted as dropped."""

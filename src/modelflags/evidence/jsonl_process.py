@@ -30,6 +30,7 @@ import io
 import os
 import pickle
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -76,47 +77,65 @@ if sys.path and sys.path[0] in ("", "."):
 if sys.argv[1] not in sys.path:
     sys.path.insert(0, sys.argv[1])
 from modelflags.evidence.jsonl_writer import main
-sys.exit(main())
+sys.exit(main(int(sys.argv[2])))
 """
 """The writer's start: this modelflags (its folder first on the path, unless it is there
-already, as for an installed package), and not the working folder's modules."""
+already, as for an installed package), not the working folder's modules; the receipts'
+pipe named by its number."""
 
 
 class _Writer:
-    """One running writer process and the pipe ends to it."""
+    """One running writer process and the pipe ends to it. ``environment`` is what it
+    inherits (the application's, without the variable holding the hashing key)."""
 
-    def __init__(self, options: bytes) -> None:
+    def __init__(self, options: bytes, environment: dict[str, str]) -> None:
         package = str(Path(__file__).resolve().parents[2])  # the folder holding modelflags
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, package],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
-        )  # fmt: skip
-        assert self.process.stdin is not None and self.process.stdout is not None
+        answers, receipts = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _BOOT, package, str(receipts)],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=(receipts,),
+                env=environment,
+            )  # fmt: skip
+        except BaseException:
+            os.close(answers)
+            raise
+        finally:
+            os.close(receipts)  # the writer's end
+        assert self.process.stdin is not None
         self.input: IO[bytes] = self.process.stdin
-        self.output: IO[bytes] = self.process.stdout
-        _widen(self.input.fileno())
-        os.set_blocking(self.input.fileno(), False)
-        os.set_blocking(self.output.fileno(), False)
+        self.output = answers
         self.pid = os.getpid()  # the process that started it
         self.unread = b""
-        self.write(HEADER.pack(len(options)) + options, None)
+        try:
+            _widen(self.input.fileno())
+            os.set_blocking(self.input.fileno(), False)
+            os.set_blocking(answers, False)
+            self.write(HEADER.pack(len(options)) + options, time.monotonic() + EXIT_WAIT)
+        except BaseException:
+            self.stop(0.0)
+            raise
 
     def write(self, data: bytes, deadline: float | None) -> None:
-        """All of ``data`` into the pipe; TrackerUnavailable past ``deadline``."""
+        """All of ``data`` into the pipe; TrackerUnavailable past ``deadline``. SIGPIPE is
+        blocked in the calling thread (an application may have restored its default, which
+        ends the process): a writer gone is an error here."""
         view, fd = memoryview(data), self.input.fileno()
+        if _BLOCK_SIGPIPE:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCK_SIGPIPE)
         while view:
             try:
                 view = view[os.write(fd, view) :]
             except BlockingIOError:
-                if not select.select([], [fd], [], _left(deadline))[1]:
+                if not _ready(fd, select.POLLOUT, _left(deadline)):
                     raise TrackerUnavailable("writer process took no events in time") from None
             except OSError as error:  # a broken pipe: the writer is gone
                 raise TrackerUnavailable(f"writer process gone ({describe(error)})") from None
 
     def read(self, wait: float | None) -> list[Receipt]:
         """The receipts that arrived, waiting up to ``wait`` seconds for the first."""
-        fd = self.output.fileno()
-        if wait != 0 and not select.select([fd], [], [], wait)[0]:
+        fd = self.output
+        if wait != 0 and not _ready(fd, select.POLLIN, wait):
             return []
         try:
             data = os.read(fd, 1 << 16)
@@ -134,24 +153,50 @@ class _Writer:
                 break
             frame = self.unread[HEADER.size : HEADER.size + size]
             self.unread = self.unread[HEADER.size + size :]
-            try:
-                receipts.append(Receipt(*plain_loads(frame)))
-            except Exception:
-                raise TrackerUnavailable("writer process answered what is not a receipt") from None
+            receipt = _receipt(frame)
+            if receipt is None:
+                raise TrackerUnavailable("writer process answered what is not a receipt")
+            receipts.append(receipt)
         return receipts
 
     def stop(self, wait: float) -> None:
-        """Close its input, give it ``wait`` seconds to finish, then kill it."""
-        for pipe in (self.input, self.output):
-            with contextlib.suppress(OSError):
-                pipe.close()
+        """Close its input, give it ``wait`` seconds to finish, then kill it (and give up
+        waiting for it after a second more: it is reaped later)."""
+        with contextlib.suppress(OSError):
+            self.input.close()
+        with contextlib.suppress(OSError):
+            os.close(self.output)
         if self.pid != os.getpid():  # a forked copy: the writer is the parent's
             return
         try:
             self.process.wait(wait)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(EXIT_WAIT)
+
+
+def _receipt(frame: bytes) -> Receipt | None:
+    """A receipt frame, read as plain values and checked field by field (None: not one)."""
+    try:
+        receipt = Receipt(*plain_loads(frame))
+    except Exception:
+        return None
+    counts = receipt[:4]
+    if not all(type(count) is int and count >= 0 for count in counts):
+        return None
+    return receipt if receipt.error is None or type(receipt.error) is str else None
+
+
+def _ready(fd: int, event: int, wait: float | None) -> bool:
+    """Whether ``fd`` is ready for ``event`` within ``wait`` seconds (None: no limit).
+    ``poll``, not ``select``: a busy server's descriptors go past 1024."""
+    poller = select.poll()
+    poller.register(fd, event)
+    return bool(poller.poll(None if wait is None else wait * 1000.0))
+
+
+_BLOCK_SIGPIPE = {signal.SIGPIPE} if hasattr(signal, "pthread_sigmask") else set()
 
 
 PIPE_BYTES = 1 << 20
@@ -294,7 +339,11 @@ class JsonlProcessTracker:
                 writer = None
             if writer is None:
                 options = (str(self.path), self.rotate_bytes, self.fsync, self._lines)
-                self._writer = writer = _Writer(pickle.dumps(options, pickle.HIGHEST_PROTOCOL))
+                key_env = self._lines.privacy.key_env if self._lines.privacy else None
+                environment = {k: v for k, v in os.environ.items() if k != key_env}
+                self._writer = writer = _Writer(
+                    pickle.dumps(options, pickle.HIGHEST_PROTOCOL), environment
+                )
             writer.write(HEADER.pack(len(data)) + data, deadline)
         except TrackerUnavailable as error:
             return self._fail(error)

@@ -1,8 +1,8 @@
 """The writer process of a :class:`~modelflags.evidence.jsonl_process.JsonlProcessTracker`.
 
-Started by the tracker (``python -c`` with this module's :func:`main`), never by hand. It
-reads frames from standard input: first its options (the file, rotation, fsync, and how
-exposures are written), then messages, in order:
+Started by the tracker (``python -c`` with this module's :func:`main` and the number of the
+pipe receipts go to), never by hand. It reads frames from standard input: first its options
+(the file, rotation, fsync, and how exposures are written), then messages, in order:
 
 * ``("records", records, prefix, first)``: queued records as the request path made them,
   with their event ids (:class:`~modelflags.evidence.intake.Ids`), encoded here
@@ -11,12 +11,13 @@ exposures are written), then messages, in order:
 * ``("lines", data, count, repaired, failed)``: lines encoded by the application's process;
 * ``("flush",)``: fsync, as :meth:`JsonlTracker.flush`.
 
-Each message is answered on standard output by one
-:class:`~modelflags.evidence.delivery.Receipt` once its lines are written; anything else
-printed there goes to standard error. A write that fails is answered with the error and ends
-the process: the tracker then reports the writer unavailable, and the dispatcher keeps every
-event not yet confirmed. At the end of its input (the application closed the tracker, or
-died) it writes what it was sent and exits. It ignores SIGINT and SIGTERM, which a terminal
+Each message is answered by one :class:`~modelflags.evidence.delivery.Receipt` once its
+lines are written, on a pipe of its own (not standard output, where anything may print). A
+write that fails is answered with the error and ends the process: the tracker then reports
+the writer unavailable, and the dispatcher keeps every event not yet confirmed. At the end
+of its input (the application closed the tracker, or died) it writes what it was sent and
+exits; once nobody reads its receipts (the application died), it stops answering and goes
+on writing. It ignores SIGINT and SIGTERM, which a terminal
 or a supervisor may send to the application's whole process group, so that it lives exactly
 as long as its input. A reader thread drains the pipe while the main thread encodes, so the
 application's process is rarely kept waiting on a full pipe.
@@ -74,10 +75,17 @@ def plain_loads(frame: bytes) -> Any:
     return PlainUnpickler(io.BytesIO(frame)).load()
 
 
-def _answer(out: IO[bytes], receipt: Receipt) -> None:
+def _answer(out: IO[bytes] | None, receipt: Receipt) -> IO[bytes] | None:
+    """Send a receipt; the pipe to send the next one on (None: nobody reads them now)."""
+    if out is None:
+        return None
     data = pickle.dumps(tuple(receipt), protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(HEADER.pack(len(data)) + data)
-    out.flush()
+    try:
+        out.write(HEADER.pack(len(data)) + data)
+        out.flush()
+    except OSError:  # the application is gone: what it sent is still written
+        return None
+    return out
 
 
 def _handle(message: tuple[Any, ...], tracker: JsonlTracker, build: Any) -> Receipt:
@@ -97,13 +105,14 @@ def _handle(message: tuple[Any, ...], tracker: JsonlTracker, build: Any) -> Rece
     return Receipt(0)
 
 
-def main() -> int:
-    """Write what the application sends until its end; 1 when a write failed."""
+def main(receipts: int) -> int:
+    """Write what the application sends until its end, answering on the pipe ``receipts``
+    (a file descriptor); 1 when a write failed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a reader gone is an OSError, not an exit
     source = sys.stdin.buffer
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # receipts only
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything else printed: to stderr
+    out: IO[bytes] | None = os.fdopen(receipts, "wb")
     options = read_frame(source)
     if options is None:
         return 0
@@ -123,10 +132,6 @@ def main() -> int:
         except Exception as error:
             _answer(out, Receipt(0, error=f"{type(error).__name__}: {error}"))
             return 1
-        _answer(out, receipt)
+        out = _answer(out, receipt)
     tracker.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
