@@ -558,6 +558,58 @@ def test_close_closes_the_tracker_once() -> None:
     assert tracker.closes == 1
 
 
+class StuckSync(MemoryTracker):
+    """Its ``flush`` (the sync) ignores its timeout while ``stuck``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stuck = False
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def flush(self, timeout: float | None = None) -> None:
+        if self.stuck:
+            self.entered.set()
+            self.release.wait()
+
+
+def test_a_flush_waiting_on_a_stuck_sync_returns_when_close_gives_up() -> None:
+    tracker = StuckSync()
+    evidence = Evidence(tracker, **FAST)
+    evidence.outcome("o", "f", None, seq=1)
+    assert evidence.flush()
+    tracker.stuck = True
+    answers: list[bool] = []
+    flusher = threading.Thread(target=lambda: answers.append(evidence.flush(timeout=None)))
+    flusher.start()
+    try:
+        assert tracker.entered.wait(5)  # the flush's events are settled; the sync is stuck
+        evidence.close(timeout=0.5)
+        flusher.join(2)
+        assert answers == [False]  # told, although the tracker never came back
+    finally:
+        tracker.release.set()
+        flusher.join(5)
+
+
+def test_finishing_again_after_a_failed_step_does_not_close_the_tracker_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = CountingTracker()
+    evidence = Evidence(tracker, spill_dir=tmp_path, **FAST)
+    spool = evidence._dispatcher.spool
+    assert spool is not None
+
+    def fails() -> None:
+        raise OSError("the spill dir's disk is gone")
+
+    monkeypatch.setattr(spool, "close", fails)  # the last step of closing raises
+    evidence.outcome("o", "f", None, seq=1)
+    evidence.close(timeout=2)
+    evidence._dispatcher._thread.join(2)
+    assert tracker.closes == 1
+
+
 def test_recording_after_close_is_dropped_and_counted() -> None:
     memory = MemoryTracker()
     evidence = Evidence(memory)

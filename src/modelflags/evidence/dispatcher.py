@@ -423,7 +423,10 @@ class Dispatcher:
             in_memory = self.backlog.held is not None or bool(self._sent)
             ready = self.flushes.ready(self.intake.taken, in_memory, self.spool)
         if ready:
-            synced = self._tracker_flush(self.flushes.time_left(ready))
+            limit, closing = self.flushes.time_left(ready), self._time_left()
+            if closing is not None:  # closing: no longer than close's deadline allows
+                limit = closing if limit is None else min(limit, closing)
+            synced = self._tracker_flush(limit)
             self.flushes.complete(ready, synced, self._lost())
 
     # -- the end ---------------------------------------------------------------------------
@@ -441,21 +444,30 @@ class Dispatcher:
         """Closing: spill (or drop) what is left, sync and close the tracker."""
         self._collect_receipts()
         with self._settle:
-            if not self._finished:
+            if self._finished:  # finished before (a later step raised), or abandoned
+                abandoned = self._abandoned
+            else:
                 self._set_aside_the_rest()
+                abandoned = None
+        if abandoned is not None:
+            if abandoned:  # close() gave up on this thread: only the tracker is left
+                self._close_tracker()
+            return
         self._complete_flushes()
         with self._settle:
-            abandoned = self._finished  # close() gave up meanwhile: only the tracker is left
+            abandoned = self._abandoned  # close() gave up meanwhile
             self._finished = True
         if abandoned:
             self._close_tracker()
             return
-        left = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
-        self._tracker_flush(left)
-        self._close_tracker()
-        if self.spool is not None:
-            self.spool.close()
-        self.flushes.release_all()
+        try:
+            left = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+            self._tracker_flush(left)
+            self._close_tracker()
+            if self.spool is not None:
+                self.spool.close()
+        finally:
+            self.flushes.release_all()
 
     def _collect_receipts(self) -> None:
         """Closing with records sent: wait for their receipts, for half the time left (the

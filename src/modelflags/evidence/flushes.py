@@ -36,6 +36,7 @@ class Flushes:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: list[Waiter] = []
+        self._completing: list[Waiter] = []  # ready, told once the tracker has synced
         self._lost_mark = 0  # events lost when a flush last completed
 
     def __bool__(self) -> bool:
@@ -54,7 +55,8 @@ class Flushes:
 
     def ready(self, taken: int, held: bool, spool: Spool | None) -> list[Waiter]:
         """Take out the waiters whose events are all settled (``held``: some taken events
-        are still in memory, held for a retry or not yet confirmed)."""
+        are still in memory, held for a retry or not yet confirmed), to :meth:`complete`
+        once the tracker has synced (:meth:`release_all` still reaches them meanwhile)."""
         ready = []
         with self._lock:
             for waiter in self._waiters:
@@ -65,6 +67,7 @@ class Flushes:
                     ready.append(waiter)
             for waiter in ready:
                 self._waiters.remove(waiter)
+            self._completing += ready
         return ready
 
     def time_left(self, waiters: list[Waiter]) -> float | None:
@@ -76,9 +79,12 @@ class Flushes:
         """Tell ``waiters`` the truth: True if synced and nothing was lost meanwhile."""
         ok = synced and lost == self._lost_mark
         self._lost_mark = lost
-        for waiter in waiters:
-            waiter.ok = ok
-            waiter.done.set()
+        with self._lock:
+            told = [waiter for waiter in waiters if waiter in self._completing]
+            for waiter in told:
+                self._completing.remove(waiter)
+                waiter.ok = ok
+                waiter.done.set()
 
     def clean_since_last(self, lost: int) -> bool:
         """Nothing was lost since the last flush completed."""
@@ -87,7 +93,8 @@ class Flushes:
     def release_all(self) -> None:
         """Wake every waiter: nothing more will be delivered (they are told False)."""
         with self._lock:
-            waiters, self._waiters = self._waiters, []
+            waiters = self._waiters + self._completing
+            self._waiters, self._completing = [], []
         for waiter in waiters:
             waiter.done.set()
 
