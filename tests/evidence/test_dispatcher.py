@@ -592,6 +592,23 @@ def test_a_flush_waiting_on_a_stuck_sync_returns_when_close_gives_up() -> None:
         flusher.join(5)
 
 
+def test_a_flush_while_close_syncs_waits_for_that_sync() -> None:
+    tracker = StuckSync()
+    evidence = Evidence(tracker, **FAST)
+    evidence.outcome("o", "f", None, seq=1)
+    assert evidence.flush()
+    tracker.stuck = True
+    closer = threading.Thread(target=evidence.close, kwargs={"timeout": None})
+    closer.start()
+    try:
+        assert tracker.entered.wait(5)  # closing: the last sync is under way
+        assert evidence.flush(timeout=0.3) is False  # not synced yet
+    finally:
+        tracker.release.set()
+        closer.join(5)
+    assert evidence.flush(timeout=5) is True  # delivered, synced, closed
+
+
 def test_finishing_again_after_a_failed_step_does_not_close_the_tracker_twice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -170,9 +170,12 @@ class Dispatcher:
         Events waiting on disk for a destination that is down are not delivered: flush
         waits for them until ``timeout`` and returns False.
         """
-        if self._finished:
+        if self._finished:  # closed, or closing: its last sync runs in the thread
+            thread = self._thread
+            if thread is not threading.current_thread():
+                thread.join(timeout)
             clean = self.flushes.clean_since_last(self._lost())
-            return clean and not self.queued and not self.spool
+            return clean and not self.queued and not self.spool and not thread.is_alive()
         with self.intake.lock:
             waiter = self.flushes.add(self.intake.taken + len(self._queue), timeout)
         if self._finished:  # closed meanwhile: nothing more will be delivered
@@ -263,7 +266,9 @@ class Dispatcher:
                     return
                 if self.spool is not None and time.monotonic() >= self._next_adopt:
                     self._next_adopt = time.monotonic() + ADOPT_INTERVAL
-                    self.spool.adopt()
+                    with self._settle:  # (not into a spool an abandoning close() closed)
+                        if not self._abandoned:
+                            self.spool.adopt()
                 self._round()
                 if self._abandoned:  # close() gave up while the tracker held this thread
                     self._close_tracker()
