@@ -199,10 +199,11 @@ def _ready(fd: int, event: int, wait: float | None) -> bool:
 _BLOCK_SIGPIPE = {signal.SIGPIPE} if hasattr(signal, "pthread_sigmask") else set()
 
 
-PIPE_BYTES = 1 << 20
-"""The pipe to the writer is widened to this (Linux's limit for unprivileged processes):
-a message then goes in one write, which gives up the interpreter lock once, not once per
-64 KiB (each time the application's thread may keep the lock for a switch interval)."""
+PIPE_BYTES = 1 << 19
+"""The pipe to the writer is widened to this on Linux, so that a message (4,096 records are
+about 300 KB) goes in one write, which gives up the interpreter lock once, not once per
+64 KiB (each time, the application's thread may keep the lock for a switch interval). It
+counts against the user's pipe quota (``fs.pipe-user-pages-soft``, 64 MiB by default)."""
 
 
 def _widen(fd: int) -> None:
