@@ -573,12 +573,18 @@ class StuckSync(MemoryTracker):
             self.release.wait()
 
 
-def test_a_flush_waiting_on_a_stuck_sync_returns_when_close_gives_up() -> None:
+def stuck_after_one_event() -> tuple[StuckSync, Evidence]:
+    """An Evidence whose one event was delivered; its tracker's sync is stuck from now on."""
     tracker = StuckSync()
     evidence = Evidence(tracker, **FAST)
     evidence.outcome("o", "f", None, seq=1)
     assert evidence.flush()
     tracker.stuck = True
+    return tracker, evidence
+
+
+def test_a_flush_waiting_on_a_stuck_sync_returns_when_close_gives_up() -> None:
+    tracker, evidence = stuck_after_one_event()
     answers: list[bool] = []
     flusher = threading.Thread(target=lambda: answers.append(evidence.flush(timeout=None)))
     flusher.start()
@@ -593,11 +599,7 @@ def test_a_flush_waiting_on_a_stuck_sync_returns_when_close_gives_up() -> None:
 
 
 def test_a_flush_while_close_syncs_waits_for_that_sync() -> None:
-    tracker = StuckSync()
-    evidence = Evidence(tracker, **FAST)
-    evidence.outcome("o", "f", None, seq=1)
-    assert evidence.flush()
-    tracker.stuck = True
+    tracker, evidence = stuck_after_one_event()
     closer = threading.Thread(target=evidence.close, kwargs={"timeout": None})
     closer.start()
     try:
