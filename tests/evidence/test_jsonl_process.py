@@ -469,9 +469,7 @@ def test_a_process_with_more_than_1024_descriptors_still_delivers(
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < 2048:
-        pytest.skip(f"this machine allows {hard} open files")  # (the CI machine allows more)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))  # hard < 2048: fails
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]  # a busy server's sockets
     try:
         evidence = open_evidence(opened, JsonlProcessTracker(path))
