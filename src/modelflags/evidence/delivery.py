@@ -80,11 +80,10 @@ def offer(tracker: Tracker, batch: Batch, timeout: float | None, problems: Probl
 
 
 class Receipt(NamedTuple):
-    """A writer's answer to one message: its events, how many were written (``delivered``),
-    repaired and failed (could not be built or written), and the error that stopped the
-    writer (then nothing of the message was written)."""
+    """A writer's answer to one message: how many of its events were written
+    (``delivered``), repaired and failed (could not be built or written), and the error that
+    stopped the writer (then nothing of the message was written)."""
 
-    events: int
     delivered: int = 0
     repaired: int = 0
     failed: int = 0

@@ -43,7 +43,7 @@ from modelflags.evidence.codec import encode_lines
 from modelflags.evidence.delivery import Confirmations, Receipt
 from modelflags.evidence.exposure_lines import ExposureLines
 from modelflags.evidence.intake import Ids, Record, encode_records
-from modelflags.evidence.jsonl_tracker import Fsync
+from modelflags.evidence.jsonl_tracker import Fsync, checked_fsync
 from modelflags.evidence.jsonl_writer import HEADER, MAX_RECEIPT, plain_loads
 from modelflags.evidence.problems import describe
 from modelflags.evidence.tracker import Event, TrackerUnavailable
@@ -182,7 +182,7 @@ def _receipt(frame: bytes) -> Receipt | None:
         receipt = Receipt(*plain_loads(frame))
     except Exception:
         return None
-    counts = receipt[:4]
+    counts = receipt[:3]
     if not all(type(count) is int and count >= 0 for count in counts):
         return None
     return receipt if receipt.error is None or type(receipt.error) is str else None
@@ -238,11 +238,9 @@ class JsonlProcessTracker:
         send_size: int = 4096,
         window: int = 8,
     ) -> None:
-        if fsync not in ("never", "flush", "always"):
-            raise ValueError(f"fsync must be 'never', 'flush' or 'always', not {fsync!r}")
         self.path = Path(path)
         self.rotate_bytes = rotate_bytes
-        self.fsync = fsync
+        self.fsync = checked_fsync(fsync)
         self.timeout = timeout
         self.send_size = max(1, send_size)
         self.window = max(1, window)

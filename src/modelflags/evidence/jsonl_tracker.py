@@ -24,9 +24,16 @@ from modelflags.evidence.codec import encode_lines
 from modelflags.evidence.raw_writes import write_all
 from modelflags.evidence.tracker import Event, TrackerUnavailable
 
-__all__ = ["JsonlTracker", "StdoutTracker", "rotated_files"]
+__all__ = ["Fsync", "JsonlTracker", "StdoutTracker", "checked_fsync", "rotated_files"]
 
 Fsync = Literal["never", "flush", "always"]
+
+
+def checked_fsync(value: Fsync) -> Fsync:
+    """``value`` if it is an fsync policy; a ValueError naming the three otherwise."""
+    if value not in ("never", "flush", "always"):
+        raise ValueError(f"fsync must be 'never', 'flush' or 'always', not {value!r}")
+    return value
 
 
 class JsonlTracker:
@@ -41,9 +48,7 @@ class JsonlTracker:
     ) -> None:
         self.path = Path(path)
         self.rotate_bytes = rotate_bytes
-        if fsync not in ("never", "flush", "always"):
-            raise ValueError(f"fsync must be 'never', 'flush' or 'always', not {fsync!r}")
-        self.fsync = fsync
+        self.fsync = checked_fsync(fsync)
         self._file: IO[bytes] | None = None
         self._size = 0
 

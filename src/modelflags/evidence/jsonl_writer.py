@@ -95,14 +95,14 @@ def _handle(message: tuple[Any, ...], tracker: JsonlTracker, build: Any) -> Rece
         encoded = encode_records(records, build, Ids(prefix, first))
         if encoded.batch:
             tracker.emit(encoded.batch)
-        return Receipt(len(records), len(encoded.batch), encoded.repaired, encoded.failed)
+        return Receipt(len(encoded.batch), encoded.repaired, encoded.failed)
     if kind == "lines":
         _, data, count, repaired, failed = message
         if data:
             tracker.emit(Batch(data, count))
-        return Receipt(count + failed, count, repaired, failed)
+        return Receipt(count, repaired, failed)
     tracker.flush()
-    return Receipt(0)
+    return Receipt()
 
 
 def main(receipts: int) -> int:
@@ -130,7 +130,7 @@ def main(receipts: int) -> int:
         try:
             receipt = _handle(plain_loads(frame), tracker, lines.line)
         except Exception as error:
-            _answer(out, Receipt(0, error=f"{type(error).__name__}: {error}"))
+            _answer(out, Receipt(error=f"{type(error).__name__}: {error}"))
             return 1
         out = _answer(out, receipt)
     tracker.close()
